@@ -1,0 +1,91 @@
+"""/v1/numbers: is a number listed? (single and batch), and an admin's removal of a listing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from ringfence.api.auth import require
+from ringfence.api.body import json_body, openapi_body
+from ringfence.api.render import json_response
+from ringfence.api.schemas import ErrorAnswer, LookupAnswer, LookupManyAnswer, LookupRequest, ReportsAnswer
+from ringfence.errors import TooLarge
+from ringfence.numbers import normalise
+from ringfence.registry.lookups import lookup_batch
+from ringfence.registry.members import Principal
+from ringfence.registry.models import Role
+from ringfence.registry.views import lookup_answer, report_view
+from ringfence.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/numbers", tags=["numbers"])
+_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorAnswer} for code in (400, 401, 403, 404, 413, 422)}
+Region = Annotated[str | None, Query(description="Region for national-format numbers, e.g. GB")]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.get("/{number}", response_model=LookupAnswer, responses=_ERRORS, summary="Look up one number")
+async def get_number(
+    number: str, request: Request, region: Region = None, _who: Principal = require(Role.READER)
+) -> Response:
+    runtime = _runtime(request)
+    value = normalise(number, region or runtime.settings.default_region)
+    return json_response(lookup_answer(value, runtime.registry.lookup(value)))
+
+
+@router.post(
+    "/lookup",
+    response_model=LookupManyAnswer,
+    responses=_ERRORS,
+    summary="Look up many numbers",
+    openapi_extra=openapi_body(LookupRequest),
+)
+async def lookup_many(request: Request, _who: Principal = require(Role.READER)) -> Response:
+    runtime = _runtime(request)
+    body = await json_body(request, LookupRequest)
+    if len(body.numbers) > runtime.settings.max_batch:
+        raise TooLarge(
+            f"{len(body.numbers)} numbers in one request; at most {runtime.settings.max_batch}",
+            code="batch_too_large",
+            details={"count": len(body.numbers), "limit": runtime.settings.max_batch},
+        )
+    answer = lookup_batch(runtime.registry, body.numbers, body.region or runtime.settings.default_region)
+    return Response(answer.to_json(), media_type="application/json")
+
+
+@router.delete("/{number}", responses=_ERRORS, summary="Remove a listing (admin)")
+def remove_listing(
+    number: str, request: Request, region: Region = None, who: Principal = require(Role.ADMIN)
+) -> Response:
+    runtime = _runtime(request)
+    value = normalise(number, region or runtime.settings.default_region)
+    removed = runtime.registry.remove_listing(who.member, value)
+    return json_response({"number": f"+{value}", "removed_reports": removed})
+
+
+@router.get("/{number}/reports", response_model=ReportsAnswer, responses=_ERRORS, summary="Reports on a number (admin)")
+def number_reports(
+    number: str,
+    request: Request,
+    region: Region = None,
+    include_withdrawn: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: str | None = None,
+    _who: Principal = require(Role.ADMIN),
+) -> Response:
+    runtime = _runtime(request)
+    value = normalise(number, region or runtime.settings.default_region)
+    found = runtime.registry.reports(number=value, include_withdrawn=include_withdrawn, limit=limit, before=before)
+    return json_response(
+        {
+            "reports": [report_view(r, include_member=True) for r in found],
+            "next": found[-1].id if len(found) == limit else None,
+        }
+    )

@@ -1,0 +1,205 @@
+"""/v1/reports: members report numbers (one, or files in bulk), withdraw their own, and list their own."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from ringfence.api.auth import require
+from ringfence.api.body import json_body, openapi_body
+from ringfence.api.render import json_response
+from ringfence.api.schemas import BulkAnswer, ErrorAnswer, ReportAnswer, ReportBody, ReportsAnswer
+from ringfence.errors import InvalidInput, TooLarge
+from ringfence.registry.files import import_reports, parse_reports
+from ringfence.registry.intake import parse_report
+from ringfence.registry.members import Principal
+from ringfence.registry.models import Role
+from ringfence.registry.service import BulkOutcome
+from ringfence.registry.views import lookup_answer, report_view
+from ringfence.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorAnswer} for code in (400, 401, 403, 404, 409, 413, 422)
+}
+_FORMATS = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.post(
+    "",
+    response_model=ReportAnswer,
+    status_code=201,
+    responses=_ERRORS,
+    summary="Report a number",
+    openapi_extra=openapi_body(ReportBody),
+)
+async def create_report(request: Request, who: Principal = require(Role.REPORTER)) -> Response:
+    runtime = _runtime(request)
+    body = await json_body(request, ReportBody)
+    return await run_in_threadpool(_store_report, runtime, who, body)
+
+
+def _store_report(runtime: Runtime, who: Principal, body: ReportBody) -> Response:
+    new = parse_report(
+        body.model_dump(exclude_none=True),
+        now_ms=runtime.clock.now_ms(),
+        region=runtime.settings.default_region,
+        future_skew_ms=runtime.settings.future_skew_ms,
+    )
+    report, created = runtime.registry.report(who.member, new)
+    answer = {
+        "report": report_view(report),
+        "duplicate": not created,
+        "listing": lookup_answer(report.number, runtime.registry.lookup(report.number)),
+    }
+    return json_response(answer, 201 if created else 200)
+
+
+def _bulk_answer(outcome: BulkOutcome) -> dict[str, Any]:
+    return {
+        "accepted": outcome.accepted,
+        "duplicates": outcome.duplicates,
+        "rejected": len(outcome.errors),
+        "errors": [{"line": e.line, **e.error.to_dict()} for e in outcome.errors],
+    }
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(
+            f"the upload is {declared} bytes; at most {limit}", code="body_too_large", details={"limit": limit}
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the upload is over {limit} bytes", code="body_too_large", details={"limit": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkAnswer,
+    responses=_ERRORS,
+    summary="Report many numbers from a CSV or JSONL file (gzip too)",
+    description=(
+        "Send the file as the body: `text/csv` (header row: number, category, occurred_at, note, report_id) or "
+        "`application/x-ndjson` (one JSON object per line); gzip is recognised by its magic bytes. "
+        '`application/json` with `{"reports": [...]}` works too. Good rows are stored, bad rows are listed with '
+        "their line number and reason."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object", "properties": {"reports": {"type": "array"}}}},
+            }
+        }
+    },
+)
+async def bulk_reports(
+    request: Request,
+    region: Annotated[str | None, Query(description="Region for national-format numbers")] = None,
+    who: Principal = require(Role.REPORTER),
+) -> Response:
+    runtime = _runtime(request)
+    body = await _read_body(request, runtime.settings.max_bulk_bytes)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    region = region or runtime.settings.default_region
+    if media == "application/json":
+        rows = _json_rows(body)
+        now = runtime.clock.now_ms()
+        items = parse_reports(rows, now_ms=now, region=region, future_skew_ms=runtime.settings.future_skew_ms)
+        outcome = await run_in_threadpool(_report_parsed, runtime, who, items)
+    else:
+        fmt = _FORMATS.get(media)
+        outcome = await run_in_threadpool(
+            lambda: import_reports(
+                runtime.registry,
+                who.member,
+                io.BytesIO(body),
+                fmt=fmt,  # type: ignore[arg-type]
+                region=region,
+                future_skew_ms=runtime.settings.future_skew_ms,
+            )
+        )
+    return json_response(_bulk_answer(outcome))
+
+
+def _json_rows(body: bytes) -> list[tuple[int, dict[str, object] | InvalidInput]]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidInput("the request body is not valid JSON", code="malformed_json") from None
+    reports = data.get("reports") if isinstance(data, dict) else None
+    if not isinstance(reports, list) or set(data) - {"reports"}:
+        raise InvalidInput('expected {"reports": [ {...}, ... ]}', code="invalid_body")
+    rows: list[tuple[int, dict[str, object] | InvalidInput]] = []
+    for i, item in enumerate(reports, start=1):
+        if isinstance(item, dict):
+            rows.append((i, item))
+        else:
+            rows.append((i, InvalidInput(f"item {i} is not an object", code="invalid_row")))
+    return rows
+
+
+def _report_parsed(runtime: Runtime, who: Principal, items: Any) -> BulkOutcome:
+    from ringfence.registry.service import RowError
+
+    good = []
+    errors: list[RowError] = []
+    for item in items:
+        if isinstance(item, RowError):
+            errors.append(item)
+        else:
+            good.append(item)
+    outcome = runtime.registry.report_many(who.member, good)
+    outcome.errors = sorted(errors + outcome.errors, key=lambda e: e.line)
+    return outcome
+
+
+@router.delete("/{report}", response_model=ReportAnswer, responses=_ERRORS, summary="Withdraw one of your reports")
+def withdraw_report(report: str, request: Request, who: Principal = require(Role.REPORTER)) -> Response:
+    runtime = _runtime(request)
+    withdrawn = runtime.registry.withdraw(who.member, report)
+    listing = runtime.registry.lookup(withdrawn.number)
+    return json_response(
+        {"report": report_view(withdrawn), "duplicate": False, "listing": lookup_answer(withdrawn.number, listing)}
+    )
+
+
+@router.get("", response_model=ReportsAnswer, responses=_ERRORS, summary="Your reports (admins: anyone's)")
+def list_reports(
+    request: Request,
+    mine: bool = False,
+    include_withdrawn: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: str | None = None,
+    who: Principal = require(Role.READER),
+) -> Response:
+    runtime = _runtime(request)
+    is_admin = who.member.role is Role.ADMIN
+    member = who.member if (mine or not is_admin) else None
+    found = runtime.registry.reports(member=member, include_withdrawn=include_withdrawn, limit=limit, before=before)
+    return json_response(
+        {
+            "reports": [report_view(r, include_member=is_admin) for r in found],
+            "next": found[-1].id if len(found) == limit else None,
+        }
+    )

@@ -1,0 +1,149 @@
+"""Request and response shapes, for validation and for the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ringfence.numbers import NumberType
+from ringfence.registry.models import Category, Role
+
+__all__ = [
+    "BulkAnswer",
+    "ErrorAnswer",
+    "KeyAnswer",
+    "LookupAnswer",
+    "LookupRequest",
+    "MemberAnswer",
+    "NewMember",
+    "ReportAnswer",
+    "ReportBody",
+    "ReportsAnswer",
+]
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable error code, e.g. invalid_number")
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorAnswer(BaseModel):
+    error: ErrorDetail
+
+
+class NumberInfoView(BaseModel):
+    country: str | None = Field(description="ISO 3166 region (001 for non-geographic numbers)")
+    country_code: int
+    type: NumberType
+    valid: bool
+
+
+class ListingOut(BaseModel):
+    first_reported_at: str
+    last_reported_at: str = Field(description="Time of the newest standing report")
+    report_count: int
+    reporter_count: int = Field(description="Distinct members with a standing report")
+    categories: list[Category]
+
+
+class LookupAnswer(BaseModel):
+    number: str = Field(description="E.164")
+    listed: bool
+    info: NumberInfoView
+    listing: ListingOut | None
+
+
+class LookupItemError(BaseModel):
+    input: Any
+    error: ErrorDetail
+
+
+class LookupRequest(BaseModel):
+    model_config = _STRICT
+    numbers: list[str] = Field(description="Up to max_batch numbers, any common format")
+    region: str | None = Field(None, description="Region for national-format numbers (default: the server's)")
+
+
+class LookupManyAnswer(BaseModel):
+    results: list[LookupAnswer | LookupItemError] = Field(description="One entry per input, in request order")
+
+
+class ReportBody(BaseModel):
+    model_config = _STRICT
+    number: str
+    category: str = Field(json_schema_extra={"enum": [c.value for c in Category]})
+    occurred_at: str | None = Field(None, description="ISO 8601; default: when received")
+    note: str | None = Field(None, max_length=2000)
+    report_id: str | None = Field(None, max_length=200, description="Your reference: a retry with it is idempotent")
+
+
+class ReportOut(BaseModel):
+    id: str
+    report_id: str | None
+    number: str
+    category: Category
+    occurred_at: str
+    received_at: str
+    note: str | None
+    withdrawn_at: str | None
+    withdrawn_reason: str | None
+    member_id: int | None = Field(None, description="Admins only")
+
+
+class ReportAnswer(BaseModel):
+    report: ReportOut
+    duplicate: bool = Field(description="True when this answers a retry of an already stored report_id")
+    listing: LookupAnswer | None = None
+
+
+class ReportsAnswer(BaseModel):
+    reports: list[ReportOut]
+    next: str | None = Field(description="Pass as before= for the next page")
+
+
+class BulkError(BaseModel):
+    line: int
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class BulkAnswer(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    errors: list[BulkError]
+
+
+class NewMember(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class MemberOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    created_at: str
+
+
+class MemberAnswer(BaseModel):
+    member: MemberOut
+    key: str | None = Field(None, description="Shown once, never again")
+
+
+class KeyOut(BaseModel):
+    id: str
+    member: str
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyAnswer(BaseModel):
+    key: KeyOut
+    secret: str | None = Field(None, description="The whole key, shown once")

@@ -1,0 +1,77 @@
+"""``serve``: the HTTP API, served by granian with one worker (the lookup index lives in that process)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import click
+
+from ringfence.config import SETTINGS, Settings
+from ringfence.registry.demo import seed_demo
+from ringfence.runtime import Runtime
+
+from .state import State, pass_state
+
+__all__ = ["COMMANDS", "run_server", "serve"]
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the API with granian until SIGINT or SIGTERM: one worker process, which builds its runtime from the
+    ``RINGFENCE_*`` environment (``ringfence.api.asgi:app``), so the settings of this command are handed over there."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    for setting in SETTINGS:
+        value = getattr(settings, setting.name)
+        if value is None:
+            os.environ.pop(setting.env, None)
+        else:
+            os.environ[setting.env] = str(value)
+    Granian(
+        "ringfence.api.asgi:app",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=1,
+        log_level=LogLevels.warning,
+    ).serve()
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def _announce_demo(runtime: Runtime, base: str) -> None:
+    demo = seed_demo(runtime.members, runtime.registry)
+    click.echo(f"demo data ready: {runtime.registry.listing_count()} listings")
+    click.echo("demo API keys (new for this start; they are not shown again):")
+    width = max(len(name) for name in demo.keys)
+    for name, key in demo.keys.items():
+        click.echo(f"  {name.ljust(width)}  {key}")
+    reader = demo.keys.get("demo-contact-centre") or next(iter(demo.keys.values()))
+    click.echo("try:")
+    click.echo(f'  curl -H "Authorization: Bearer {reader}" {base}/v1/numbers/{demo.sample_number}')
+
+
+@click.command()
+@click.option("--host", metavar="ADDRESS", help="Address to listen on (default: RINGFENCE_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: RINGFENCE_PORT or 8000).")
+@click.option("--demo", is_flag=True, help="Add demo members and listings, and print keys to try them with.")
+@pass_state
+def serve(state: State, host: str | None, port: int | None, demo: bool) -> None:
+    """Serve the HTTP API (docs at /docs) over the local database."""
+    settings = replace(state.settings, host=host or state.settings.host, port=port or state.settings.port)
+    base = _base_url(settings.host, settings.port)
+    runtime = state.runtime()  # migrates the store before the server starts
+    if demo:
+        _announce_demo(runtime, base)
+    state.close()  # the server's worker opens its own runtime and loads the index
+    click.echo(f"ringfence listening on {base} (API docs: {base}/docs); Ctrl-C stops it")
+    run_server(settings)
+
+
+COMMANDS = (serve,)

@@ -1,0 +1,1 @@
+"""Consortium fraud-number registry."""

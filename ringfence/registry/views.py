@@ -1,0 +1,59 @@
+"""How registry answers look to the outside (HTTP bodies, CLI --json, exports): one rendering for every front door.
+
+Answers to members carry counts only, never who reported a number; the reporter of a report is shown to admins alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ringfence.numbers import format_e164, info
+from ringfence.registry.index import Listing
+from ringfence.registry.models import Report, categories_from_mask
+
+__all__ = ["iso", "listing_view", "lookup_answer", "report_view"]
+
+
+def iso(ms: int | None) -> str | None:
+    """Epoch ms as ISO 8601 UTC with millisecond precision and a Z."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def listing_view(listing: Listing) -> dict[str, Any]:
+    return {
+        "first_reported_at": iso(listing.first_ms),
+        "last_reported_at": iso(listing.last_ms),
+        "report_count": listing.report_count,
+        "reporter_count": listing.reporter_count,
+        "categories": categories_from_mask(listing.categories),
+    }
+
+
+def lookup_answer(number: int, listing: Listing | None) -> dict[str, Any]:
+    """The answer to "is this number listed?": the number, its info, and the listing if there is one."""
+    return {
+        "number": format_e164(number),
+        "listed": listing is not None,
+        "info": info(number).to_dict(),
+        "listing": None if listing is None else listing_view(listing),
+    }
+
+
+def report_view(report: Report, *, include_member: bool = False) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": report.id,
+        "report_id": report.report_id,
+        "number": format_e164(report.number),
+        "category": report.category.value,
+        "occurred_at": iso(report.occurred_ms),
+        "received_at": iso(report.received_ms),
+        "note": report.note,
+        "withdrawn_at": iso(report.withdrawn_ms),
+        "withdrawn_reason": report.withdrawn_reason,
+    }
+    if include_member:
+        view["member_id"] = report.member_id
+    return view

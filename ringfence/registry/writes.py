@@ -1,0 +1,64 @@
+"""The registry's bulk SQL, at the driver level: inserting reports and folding them into listings.
+
+Bulk imports write tens of thousands of rows a second; SQLAlchemy's per-row parameter handling would cost more than
+the database does, so these two statements go to the DB-API driver directly (``exec_driver_sql``) with rows as
+tuples, in the placeholder style of the dialect. The fold is a relative upsert (``count = count + n``,
+``first = least(first, …)``) with ``RETURNING``, so it is right whatever the index of this process holds, and hands
+the new listings back for the index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+__all__ = ["REPORT_COLUMNS", "fold_listings", "insert_reports"]
+
+REPORT_COLUMNS = ("id", "member_id", "number", "category", "occurred_ms", "received_ms", "note", "report_id")
+_FOLD_COLUMNS = ("number", "first_ms", "last_ms", "report_count", "reporter_count", "categories", "updated_ms")
+_MAX_PARAMS = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters per statement
+
+
+def _placeholder(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def insert_reports(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert report rows (tuples in :data:`REPORT_COLUMNS` order)."""
+    if not rows:
+        return
+    mark = _placeholder(conn)
+    sql = f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join([mark] * len(REPORT_COLUMNS))})"
+    conn.exec_driver_sql(sql, rows)
+
+
+def fold_listings(conn: Connection, rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Fold additions into listings, creating missing ones; returns the listings as they now stand.
+
+    Each row: (number, first_ms, last_ms, report_count, new reporters, categories, updated_ms), one per number.
+    Returns (number, first_ms, last_ms, report_count, reporter_count, categories) tuples.
+    """
+    if not rows:
+        return []
+    mark = _placeholder(conn)
+    least, greatest = ("LEAST", "GREATEST") if conn.dialect.name == "postgresql" else ("MIN", "MAX")
+    row_marks = "(" + ", ".join([mark] * len(_FOLD_COLUMNS)) + ")"
+    per_statement = _MAX_PARAMS // len(_FOLD_COLUMNS)
+    out: list[tuple[int, ...]] = []
+    for start in range(0, len(rows), per_statement):
+        part = rows[start : start + per_statement]
+        sql = (
+            f"INSERT INTO listings ({', '.join(_FOLD_COLUMNS)}) VALUES {', '.join([row_marks] * len(part))} "
+            "ON CONFLICT (number) DO UPDATE SET "
+            f"first_ms = {least}(listings.first_ms, excluded.first_ms), "
+            f"last_ms = {greatest}(listings.last_ms, excluded.last_ms), "
+            "report_count = listings.report_count + excluded.report_count, "
+            "reporter_count = listings.reporter_count + excluded.reporter_count, "
+            "categories = listings.categories | excluded.categories, "
+            "updated_ms = excluded.updated_ms "
+            "RETURNING number, first_ms, last_ms, report_count, reporter_count, categories"
+        )
+        flat = tuple(value for row in part for value in row)
+        out.extend(tuple(r) for r in conn.exec_driver_sql(sql, flat).all())
+    return out
