@@ -2,9 +2,9 @@
 
 :func:`lookup_batch` does the work with numpy (normalisation, index lookup, number info); the resulting
 :class:`BatchAnswer` renders either as Python dicts (:meth:`BatchAnswer.answers`, for the CLI) or straight to JSON
-bytes (:meth:`BatchAnswer.to_json`, for HTTP). The JSON path writes the common answer, an unlisted number, from a
-template with the number info pre-serialised, since the number info of a batch is one of a few hundred distinct
-values; listed numbers and errors are rendered as dicts. Both renderings give the same answers, and the same answer
+bytes (:meth:`BatchAnswer.to_json`, for HTTP). The JSON path writes answers from templates: the number info of a
+batch takes a few hundred distinct values, serialised once; times of listed numbers are formatted by numpy for the
+whole batch; only errors are rendered as dicts. Both renderings give the same answers, and the same answer
 a single lookup gives (tests/registry/test_lookups.py, tests/api/test_numbers.py).
 """
 
@@ -66,12 +66,28 @@ class BatchAnswer:
         """``{"results": [...]}`` as JSON bytes, equal to ``orjson.dumps({"results": self.answers()})``."""
         info_json = {key: orjson.dumps(info).decode() for key, info in self.infos.items()}
         numbers = self.numbers.tolist()
+        keys = self.info_keys
         parts = [
             f'{{"number":"+{n}","listed":false,"info":{info_json[k]},"listing":null}}'
-            for n, k in zip(numbers, self.info_keys, strict=True)
+            for n, k in zip(numbers, keys, strict=True)
         ]
-        special = set(self.errors) | set(np.flatnonzero(self.found.found).tolist())
-        for i in special:
+        found = self.found
+        rows = np.flatnonzero(found.found)
+        if rows.size:
+            firsts = np.datetime_as_string(found.first_ms[rows].astype("datetime64[ms]"), unit="ms").tolist()
+            lasts = np.datetime_as_string(found.last_ms[rows].astype("datetime64[ms]"), unit="ms").tolist()
+            counts = found.report_count[rows].tolist()
+            reporters = found.reporter_count[rows].tolist()
+            masks = found.categories[rows].tolist()
+            categories = {m: orjson.dumps(categories_from_mask(m)).decode() for m in set(masks)}
+            for j, i in enumerate(rows.tolist()):
+                parts[i] = (
+                    f'{{"number":"+{numbers[i]}","listed":true,"info":{info_json[keys[i]]},"listing":'
+                    f'{{"first_reported_at":"{firsts[j]}Z","last_reported_at":"{lasts[j]}Z",'
+                    f'"report_count":{counts[j]},"reporter_count":{reporters[j]},'
+                    f'"categories":{categories[masks[j]]}}}}}'
+                )
+        for i in self.errors:
             parts[i] = orjson.dumps(self._answer(i, numbers[i])).decode()
         return b'{"results":[' + ",".join(parts).encode() + b"]}"
 

@@ -94,9 +94,10 @@ class NewReport(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A stored report. ``id`` is ringfence's; ``report_id`` is the member's own (idempotency) reference."""
+    """A stored report. ``id`` is ringfence's (assigned by the store, in arrival order); ``report_id`` is the
+    member's own (idempotency) reference."""
 
-    id: str
+    id: int
     member_id: int
     number: int
     category: Category

@@ -44,7 +44,7 @@ def lookup_answer(number: int, listing: Listing | None) -> dict[str, Any]:
 
 def report_view(report: Report, *, include_member: bool = False) -> dict[str, Any]:
     view: dict[str, Any] = {
-        "id": report.id,
+        "id": str(report.id),
         "report_id": report.report_id,
         "number": format_e164(report.number),
         "category": report.category.value,

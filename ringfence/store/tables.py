@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-__all__ = ["api_keys", "listings", "members", "metadata", "reports"]
+__all__ = ["NUMBER_KEY", "ROW_ID", "api_keys", "listings", "members", "metadata", "reports"]
 
 metadata = MetaData()
+
+#: A phone number as a primary key: BIGINT, and on SQLite INTEGER (64-bit there too) so it is the rowid.
+NUMBER_KEY = BigInteger().with_variant(Integer, "sqlite")
+#: A row id the database assigns: BIGINT identity, and on SQLite the rowid (INTEGER PRIMARY KEY).
+ROW_ID = BigInteger().with_variant(Integer, "sqlite")
 
 members = Table(
     "members",
@@ -34,7 +39,7 @@ api_keys = Table(
 reports = Table(
     "reports",
     metadata,
-    Column("id", String(32), primary_key=True),
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),  # assigned by the store, in arrival order
     Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
     Column("number", BigInteger, nullable=False),
     Column("category", String(32), nullable=False),
@@ -47,13 +52,14 @@ reports = Table(
     Column("withdrawn_by", Integer, ForeignKey("members.id"), nullable=True),
     UniqueConstraint("member_id", "report_id", name="uq_reports_member_report_id"),
     Index("ix_reports_number_member", "number", "member_id"),
-    Index("ix_reports_member_received", "member_id", "received_ms"),
+    Index("ix_reports_member_id", "member_id", "id"),  # a member's reports, newest first (ids are time-ordered)
 )
 
 listings = Table(
     "listings",
     metadata,
-    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    # on SQLite, INTEGER PRIMARY KEY makes the number the rowid itself: one B-tree, not a table plus an index
+    Column("number", NUMBER_KEY, primary_key=True, autoincrement=False),
     Column("first_ms", BigInteger, nullable=False),
     Column("last_ms", BigInteger, nullable=False),
     Column("report_count", Integer, nullable=False),

@@ -77,7 +77,7 @@ def number_reports(
     region: Region = None,
     include_withdrawn: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: str | None = None,
+    before: Annotated[int | None, Query(description="The `next` of the previous page")] = None,
     _who: Principal = require(Role.ADMIN),
 ) -> Response:
     runtime = _runtime(request)
@@ -86,6 +86,6 @@ def number_reports(
     return json_response(
         {
             "reports": [report_view(r, include_member=True) for r in found],
-            "next": found[-1].id if len(found) == limit else None,
+            "next": str(found[-1].id) if len(found) == limit else None,
         }
     )

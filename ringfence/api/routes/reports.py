@@ -190,7 +190,7 @@ def list_reports(
     mine: bool = False,
     include_withdrawn: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: str | None = None,
+    before: Annotated[int | None, Query(description="The `next` of the previous page")] = None,
     who: Principal = require(Role.READER),
 ) -> Response:
     runtime = _runtime(request)
@@ -200,6 +200,6 @@ def list_reports(
     return json_response(
         {
             "reports": [report_view(r, include_member=is_admin) for r in found],
-            "next": found[-1].id if len(found) == limit else None,
+            "next": str(found[-1].id) if len(found) == limit else None,
         }
     )

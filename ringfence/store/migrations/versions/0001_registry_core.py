@@ -7,6 +7,9 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+NUMBER_KEY = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+ROW_ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -31,7 +34,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "reports",
-        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),
         sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=False),
         sa.Column("number", sa.BigInteger, nullable=False),
         sa.Column("category", sa.String(32), nullable=False),
@@ -45,10 +48,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("member_id", "report_id", name="uq_reports_member_report_id"),
     )
     op.create_index("ix_reports_number_member", "reports", ["number", "member_id"])
-    op.create_index("ix_reports_member_received", "reports", ["member_id", "received_ms"])
+    op.create_index("ix_reports_member_id", "reports", ["member_id", "id"])
     op.create_table(
         "listings",
-        sa.Column("number", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("number", NUMBER_KEY, primary_key=True, autoincrement=False),
         sa.Column("first_ms", sa.BigInteger, nullable=False),
         sa.Column("last_ms", sa.BigInteger, nullable=False),
         sa.Column("report_count", sa.Integer, nullable=False),
@@ -60,7 +63,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("listings")
-    op.drop_index("ix_reports_member_received", "reports")
+    op.drop_index("ix_reports_member_id", "reports")
     op.drop_index("ix_reports_number_member", "reports")
     op.drop_table("reports")
     op.drop_table("api_keys")
