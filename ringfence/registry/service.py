@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -169,18 +168,13 @@ class RegistryService:
     def report_many(self, member: Member, items: Iterable[tuple[int, NewReport]], chunk: int = 5_000) -> BulkOutcome:
         """Store many reports of one member; ``items`` pairs each report with its line number for errors.
 
-        Chunks are written one after another by a writer thread while the caller's thread produces the next chunk
-        (parsing a file, typically): the database's time and the parser's overlap.
+        Each chunk is one transaction. (A writer thread overlapping the parsing of the next chunk was measured
+        slower: both halves are mostly Python and contend for the GIL.)
         """
         total = BulkOutcome()
-        with _collector_paused(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="ringfence-bulk") as writer:
-            pending: Future[tuple[BulkOutcome, list[Report]]] | None = None
+        with _collector_paused():
             for batch, lines in _chunked(items, chunk):
-                if pending is not None:
-                    self._merge(total, pending.result()[0])
-                pending = writer.submit(self._write_batch, member, batch, lines)
-            if pending is not None:
-                self._merge(total, pending.result()[0])
+                self._merge(total, self._write_batch(member, batch, lines)[0])
         return total
 
     def withdraw(self, member: Member, ref: str | int) -> Report:
@@ -376,26 +370,22 @@ def _chunked(items: Iterable[tuple[int, NewReport]], size: int) -> Iterator[tupl
 
 
 def _additions(fresh: list[NewReport], already: set[int], now: int) -> list[tuple[int, ...]]:
-    """Per number: what the fresh reports of one member add to its listing (see writes.fold_listings)."""
-    rows: dict[int, list[int]] = {}
-    bits = CATEGORY_BITS
-    for r in fresh:
-        row = rows.get(r.number)
-        if row is None:
-            rows[r.number] = [
-                r.number,
-                r.occurred_ms,
-                r.occurred_ms,
-                1,
-                0 if r.number in already else 1,
-                bits[r.category],
-                now,
-            ]
-        else:
-            if r.occurred_ms < row[1]:
-                row[1] = r.occurred_ms
-            if r.occurred_ms > row[2]:
-                row[2] = r.occurred_ms
-            row[3] += 1
-            row[5] |= bits[r.category]
-    return [tuple(row) for row in rows.values()]
+    """Per number: what the fresh reports of one member add to its listing (see writes.fold_listings).
+
+    Computed over arrays: sort by number, then reduce each run of equal numbers (min, max, count, bit-or)."""
+    size = len(fresh)
+    numbers = np.fromiter((r.number for r in fresh), np.int64, size)
+    occurred = np.fromiter((r.occurred_ms for r in fresh), np.int64, size)
+    bits = np.fromiter((CATEGORY_BITS[r.category] for r in fresh), np.int64, size)
+    order = np.argsort(numbers, kind="stable")
+    numbers, occurred, bits = numbers[order], occurred[order], bits[order]
+    starts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]])
+    unique = numbers[starts]
+    first = np.minimum.reduceat(occurred, starts)
+    last = np.maximum.reduceat(occurred, starts)
+    count = np.diff(np.r_[starts, size])
+    categories = np.bitwise_or.reduceat(bits, starts)
+    known = np.fromiter(already, np.int64, len(already))
+    new_reporter = (~np.isin(unique, known)).astype(np.int64)
+    stamp = np.full(unique.shape, now, np.int64)
+    return list(zip(*(c.tolist() for c in (unique, first, last, count, new_reporter, categories, stamp)), strict=True))
