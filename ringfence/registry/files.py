@@ -39,6 +39,7 @@ __all__ = [
     "parse_reports",
     "read_report_rows",
     "sniff_format",
+    "store_rows",
     "write_listings",
 ]
 
@@ -359,8 +360,15 @@ def import_reports(
 
     ``on_progress`` is called with the bytes read from ``stream`` so far (compressed bytes for gzip files).
     """
-    rejected: list[RowError] = []
     rows = _read_rows(stream, fmt, on_progress)
+    return store_rows(registry, member, rows, region=region, future_skew_ms=future_skew_ms)
+
+
+def store_rows(
+    registry: RegistryService, member: Member, rows: Iterable[Row], *, region: str | None, future_skew_ms: int
+) -> BulkOutcome:
+    """Validate rows (from a file, or a JSON body) and store the good ones; bad rows come back sorted by line."""
+    rejected: list[RowError] = []
     parsed = parse_reports(rows, now_ms=registry.clock.now_ms(), region=region, future_skew_ms=future_skew_ms)
 
     def good() -> Iterator[tuple[int, NewReport]]:

@@ -74,19 +74,26 @@ class BatchAnswer:
         found = self.found
         rows = np.flatnonzero(found.found)
         if rows.size:
-            firsts = np.datetime_as_string(found.first_ms[rows].astype("datetime64[ms]"), unit="ms").tolist()
-            lasts = np.datetime_as_string(found.last_ms[rows].astype("datetime64[ms]"), unit="ms").tolist()
-            counts = found.report_count[rows].tolist()
-            reporters = found.reporter_count[rows].tolist()
+            picked = rows.tolist()
             masks = found.categories[rows].tolist()
             categories = {m: orjson.dumps(categories_from_mask(m)).decode() for m in set(masks)}
-            for j, i in enumerate(rows.tolist()):
-                parts[i] = (
-                    f'{{"number":"+{numbers[i]}","listed":true,"info":{info_json[keys[i]]},"listing":'
-                    f'{{"first_reported_at":"{firsts[j]}Z","last_reported_at":"{lasts[j]}Z",'
-                    f'"report_count":{counts[j]},"reporter_count":{reporters[j]},'
-                    f'"categories":{categories[masks[j]]}}}}}'
+            listed = [
+                f'{{"number":"+{n}","listed":true,"info":{info_json[k]},"listing":'
+                f'{{"first_reported_at":"{first}Z","last_reported_at":"{last}Z",'
+                f'"report_count":{count},"reporter_count":{reporters},"categories":{categories[mask]}}}}}'
+                for n, k, first, last, count, reporters, mask in zip(
+                    [numbers[i] for i in picked],
+                    [keys[i] for i in picked],
+                    np.datetime_as_string(found.first_ms[rows].astype("datetime64[ms]"), unit="ms").tolist(),
+                    np.datetime_as_string(found.last_ms[rows].astype("datetime64[ms]"), unit="ms").tolist(),
+                    found.report_count[rows].tolist(),
+                    found.reporter_count[rows].tolist(),
+                    masks,
+                    strict=True,
                 )
+            ]
+            for i, part in zip(picked, listed, strict=True):
+                parts[i] = part
         for i in self.errors:
             parts[i] = orjson.dumps(self._answer(i, numbers[i])).decode()
         return b'{"results":[' + ",".join(parts).encode() + b"]}"

@@ -15,7 +15,7 @@ from ringfence.api.body import json_body, openapi_body
 from ringfence.api.render import json_response
 from ringfence.api.schemas import BulkAnswer, ErrorAnswer, ReportAnswer, ReportBody, ReportsAnswer
 from ringfence.errors import InvalidInput, TooLarge
-from ringfence.registry.files import import_reports, parse_reports
+from ringfence.registry.files import import_reports, store_rows
 from ringfence.registry.intake import parse_report
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
@@ -124,9 +124,11 @@ async def bulk_reports(
     region = region or runtime.settings.default_region
     if media == "application/json":
         rows = _json_rows(body)
-        now = runtime.clock.now_ms()
-        items = parse_reports(rows, now_ms=now, region=region, future_skew_ms=runtime.settings.future_skew_ms)
-        outcome = await run_in_threadpool(_report_parsed, runtime, who, items)
+        outcome = await run_in_threadpool(
+            lambda: store_rows(
+                runtime.registry, who.member, rows, region=region, future_skew_ms=runtime.settings.future_skew_ms
+            )
+        )
     else:
         fmt = _FORMATS.get(media)
         outcome = await run_in_threadpool(
@@ -157,21 +159,6 @@ def _json_rows(body: bytes) -> list[tuple[int, dict[str, object] | InvalidInput]
         else:
             rows.append((i, InvalidInput(f"item {i} is not an object", code="invalid_row")))
     return rows
-
-
-def _report_parsed(runtime: Runtime, who: Principal, items: Any) -> BulkOutcome:
-    from ringfence.registry.service import RowError
-
-    good = []
-    errors: list[RowError] = []
-    for item in items:
-        if isinstance(item, RowError):
-            errors.append(item)
-        else:
-            good.append(item)
-    outcome = runtime.registry.report_many(who.member, good)
-    outcome.errors = sorted(errors + outcome.errors, key=lambda e: e.line)
-    return outcome
 
 
 @router.delete("/{report}", response_model=ReportAnswer, responses=_ERRORS, summary="Withdraw one of your reports")
