@@ -8,8 +8,7 @@ from typing import Any, cast
 import click
 
 from ringfence.registry.members import ApiKey, parse_role
-from ringfence.registry.models import Member
-from ringfence.registry.views import iso
+from ringfence.registry.views import key_view, member_view
 
 from .output import print_json, show_keys, show_members
 from .remote import path_part
@@ -18,19 +17,6 @@ from .state import State, pass_state
 __all__ = ["COMMANDS", "keys", "members"]
 
 _SHOWN_ONCE = "This key is shown only now and cannot be shown again: store it safely."
-
-
-def _member(member: Member) -> dict[str, Any]:
-    return {"id": member.id, "name": member.name, "role": member.role.value, "created_at": iso(member.created_ms)}
-
-
-def _key(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "member": key.member_name,
-        "created_at": iso(key.created_ms),
-        "revoked_at": iso(key.revoked_ms),
-    }
 
 
 @click.group()
@@ -51,7 +37,7 @@ def add_member(state: State, name: str, role: str) -> None:
         shown, key = answer["member"], answer["key"]
     else:
         member, key = state.runtime().members.add(name, parsed)
-        shown = _member(member)
+        shown = member_view(member)
     click.echo(f"added member {shown['name']} ({shown['role']}, id {shown['id']})")
     click.echo(f"API key: {key}")
     click.echo(_SHOWN_ONCE)
@@ -67,7 +53,7 @@ def list_members(state: State, as_json: bool) -> None:
     if remote is not None:
         rows = remote.call("GET", "/v1/members")["members"]
     else:
-        rows = [_member(m) for m in state.runtime().members.all()]
+        rows = [member_view(m) for m in state.runtime().members.all()]
     print_json(rows) if as_json else show_members(rows)
 
 
@@ -106,7 +92,7 @@ def list_keys(state: State, member: str | None, as_json: bool) -> None:
     else:
         service = state.runtime().members
         found = cast(Iterable[ApiKey], service.keys(None if member is None else service.get(member)))
-        rows = [_key(k) for k in found]
+        rows = [key_view(k) for k in found]
     print_json(rows) if as_json else show_keys(rows)
 
 
@@ -119,7 +105,7 @@ def revoke_key(state: State, key_id: str) -> None:
     if remote is not None:
         key = remote.call("DELETE", f"/v1/keys/{path_part(key_id)}")["key"]
     else:
-        key = _key(state.runtime().members.revoke(key_id))
+        key = key_view(state.runtime().members.revoke(key_id))
     click.echo(f"revoked key {key['id']} of {key['member']} ({key['revoked_at']})")
 
 

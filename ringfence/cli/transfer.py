@@ -10,7 +10,7 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from ringfence.registry.files import FileFormat, import_reports, sniff_format, write_listings
-from ringfence.registry.service import BulkOutcome
+from ringfence.registry.views import bulk_view
 
 from .output import console, print_json, show_bulk, write_errors_csv
 from .state import State, pass_state
@@ -19,16 +19,6 @@ __all__ = ["COMMANDS", "export", "import_file"]
 
 _MEDIA = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 _FORMAT = click.Choice(["csv", "jsonl"], case_sensitive=False)
-
-
-def _bulk_answer(outcome: BulkOutcome) -> dict[str, Any]:
-    """The outcome in the shape the HTTP API answers with."""
-    return {
-        "accepted": outcome.accepted,
-        "duplicates": outcome.duplicates,
-        "rejected": len(outcome.errors),
-        "errors": [{"line": e.line, **e.error.to_dict()} for e in outcome.errors],
-    }
 
 
 def _import_local(state: State, path: str, fmt: FileFormat | None, member: str | None) -> dict[str, Any]:
@@ -52,7 +42,7 @@ def _import_local(state: State, path: str, fmt: FileFormat | None, member: str |
             future_skew_ms=settings.future_skew_ms,
             on_progress=lambda done: progress.update(task, completed=done),
         )
-    return _bulk_answer(outcome)
+    return bulk_view(outcome)
 
 
 def _file_kind(path: str, fmt: FileFormat | None) -> tuple[FileFormat, bool]:

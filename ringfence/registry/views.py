@@ -10,9 +10,11 @@ from typing import Any
 
 from ringfence.numbers import format_e164, info
 from ringfence.registry.index import Listing
-from ringfence.registry.models import Report, categories_from_mask
+from ringfence.registry.members import ApiKey
+from ringfence.registry.models import Member, Report, categories_from_mask
+from ringfence.registry.service import BulkOutcome
 
-__all__ = ["iso", "listing_view", "lookup_answer", "report_view"]
+__all__ = ["bulk_view", "iso", "key_view", "listing_view", "lookup_answer", "member_view", "report_view"]
 
 
 def iso(ms: int | None) -> str | None:
@@ -57,3 +59,27 @@ def report_view(report: Report, *, include_member: bool = False) -> dict[str, An
     if include_member:
         view["member_id"] = report.member_id
     return view
+
+
+def member_view(member: Member) -> dict[str, Any]:
+    return {"id": member.id, "name": member.name, "role": member.role.value, "created_at": iso(member.created_ms)}
+
+
+def key_view(key: ApiKey) -> dict[str, Any]:
+    """A key as listed: its id and dates, never its secret."""
+    return {
+        "id": key.id,
+        "member": key.member_name,
+        "created_at": iso(key.created_ms),
+        "revoked_at": iso(key.revoked_ms),
+    }
+
+
+def bulk_view(outcome: BulkOutcome) -> dict[str, Any]:
+    """The outcome of a bulk submission: counts, and each rejected row with its line and reason."""
+    return {
+        "accepted": outcome.accepted,
+        "duplicates": outcome.duplicates,
+        "rejected": len(outcome.errors),
+        "errors": [{"line": e.line, **e.error.to_dict()} for e in outcome.errors],
+    }

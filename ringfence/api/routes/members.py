@@ -9,9 +9,9 @@ from ringfence.api.auth import require
 from ringfence.api.render import json_response
 from ringfence.api.schemas import ErrorAnswer, KeyAnswer, MemberAnswer, NewMember
 from ringfence.errors import Forbidden
-from ringfence.registry.members import ApiKey, Principal
-from ringfence.registry.models import Member, Role
-from ringfence.registry.views import iso
+from ringfence.registry.members import Principal
+from ringfence.registry.models import Role
+from ringfence.registry.views import key_view, member_view
 from ringfence.runtime import Runtime
 
 __all__ = ["router"]
@@ -25,27 +25,14 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _member(member: Member) -> dict[str, object]:
-    return {"id": member.id, "name": member.name, "role": member.role.value, "created_at": iso(member.created_ms)}
-
-
-def _key(key: ApiKey) -> dict[str, object]:
-    return {
-        "id": key.id,
-        "member": key.member_name,
-        "created_at": iso(key.created_ms),
-        "revoked_at": iso(key.revoked_ms),
-    }
-
-
 @router.get("/me", responses=_ERRORS, summary="Who this key belongs to")
 def me(request: Request, who: Principal = require(Role.READER)) -> Response:
-    return json_response({"member": _member(who.member), "key_id": who.key_id})
+    return json_response({"member": member_view(who.member), "key_id": who.key_id})
 
 
 @router.get("/members", responses=_ERRORS, summary="All members (admin)")
 def list_members(request: Request, _who: Principal = require(Role.ADMIN)) -> Response:
-    return json_response({"members": [_member(m) for m in _runtime(request).members.all()]})
+    return json_response({"members": [member_view(m) for m in _runtime(request).members.all()]})
 
 
 @router.post(
@@ -53,7 +40,7 @@ def list_members(request: Request, _who: Principal = require(Role.ADMIN)) -> Res
 )
 def add_member(body: NewMember, request: Request, _who: Principal = require(Role.ADMIN)) -> Response:
     member, key = _runtime(request).members.add(body.name, body.role)
-    return json_response({"member": _member(member), "key": key}, 201)
+    return json_response({"member": member_view(member), "key": key}, 201)
 
 
 @router.post(
@@ -64,14 +51,14 @@ def create_key(name: str, request: Request, _who: Principal = require(Role.ADMIN
     member = members.get(name)
     secret = members.create_key(member)
     key = next(k for k in members.keys(member) if secret.split("_")[1] == k.id)
-    return json_response({"key": _key(key), "secret": secret}, 201)
+    return json_response({"key": key_view(key), "secret": secret}, 201)
 
 
 @router.get("/keys", responses=_ERRORS, summary="API keys: an admin sees all, a member its own")
 def list_keys(request: Request, who: Principal = require(Role.READER)) -> Response:
     members = _runtime(request).members
     keys = members.keys(None if who.member.role is Role.ADMIN else who.member)
-    return json_response({"keys": [_key(k) for k in keys]})
+    return json_response({"keys": [key_view(k) for k in keys]})
 
 
 @router.delete("/keys/{key_id}", response_model=KeyAnswer, responses=_ERRORS, summary="Revoke a key")
@@ -79,4 +66,4 @@ def revoke_key(key_id: str, request: Request, who: Principal = require(Role.READ
     members = _runtime(request).members
     if who.member.role is not Role.ADMIN and key_id not in {k.id for k in members.keys(who.member)}:
         raise Forbidden("a member can revoke only its own keys", code="forbidden_key")
-    return json_response({"key": _key(members.revoke(key_id))})
+    return json_response({"key": key_view(members.revoke(key_id))})

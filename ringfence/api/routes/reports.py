@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -19,8 +19,7 @@ from ringfence.registry.files import import_reports, store_rows
 from ringfence.registry.intake import parse_report
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
-from ringfence.registry.service import BulkOutcome
-from ringfence.registry.views import lookup_answer, report_view
+from ringfence.registry.views import bulk_view, lookup_answer, report_view
 from ringfence.runtime import Runtime
 
 __all__ = ["router"]
@@ -65,15 +64,6 @@ def _store_report(runtime: Runtime, who: Principal, body: ReportBody) -> Respons
         "listing": lookup_answer(report.number, runtime.registry.lookup(report.number)),
     }
     return json_response(answer, 201 if created else 200)
-
-
-def _bulk_answer(outcome: BulkOutcome) -> dict[str, Any]:
-    return {
-        "accepted": outcome.accepted,
-        "duplicates": outcome.duplicates,
-        "rejected": len(outcome.errors),
-        "errors": [{"line": e.line, **e.error.to_dict()} for e in outcome.errors],
-    }
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -141,7 +131,7 @@ async def bulk_reports(
                 future_skew_ms=runtime.settings.future_skew_ms,
             )
         )
-    return json_response(_bulk_answer(outcome))
+    return json_response(bulk_view(outcome))
 
 
 def _json_rows(body: bytes) -> list[tuple[int, dict[str, object] | InvalidInput]]:
