@@ -21,10 +21,10 @@ import orjson
 from ringfence.errors import InvalidNumber
 from ringfence.numbers import NUMBER_TYPES, REGIONS, info_many, normalise_many
 from ringfence.numbers.lookup import split_country_code
-from ringfence.registry.index import LookupResult
+from ringfence.registry.index import Listing, LookupResult
 from ringfence.registry.models import categories_from_mask
 from ringfence.registry.service import RegistryService
-from ringfence.registry.views import iso
+from ringfence.registry.views import listing_view
 
 __all__ = ["BatchAnswer", "lookup_batch"]
 
@@ -44,13 +44,16 @@ class BatchAnswer:
         found = self.found
         listing = None
         if found.found[i]:
-            listing = {
-                "first_reported_at": iso(int(found.first_ms[i])),
-                "last_reported_at": iso(int(found.last_ms[i])),
-                "report_count": int(found.report_count[i]),
-                "reporter_count": int(found.reporter_count[i]),
-                "categories": categories_from_mask(int(found.categories[i])),
-            }
+            listing = listing_view(
+                Listing(
+                    number,
+                    int(found.first_ms[i]),
+                    int(found.last_ms[i]),
+                    int(found.report_count[i]),
+                    int(found.reporter_count[i]),
+                    int(found.categories[i]),
+                )
+            )
         return {
             "number": f"+{number}",
             "listed": listing is not None,

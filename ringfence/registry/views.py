@@ -14,7 +14,16 @@ from ringfence.registry.members import ApiKey
 from ringfence.registry.models import Member, Report, categories_from_mask
 from ringfence.registry.service import BulkOutcome
 
-__all__ = ["bulk_view", "iso", "key_view", "listing_view", "lookup_answer", "member_view", "report_view"]
+__all__ = [
+    "bulk_view",
+    "iso",
+    "key_view",
+    "listing_view",
+    "lookup_answer",
+    "member_view",
+    "report_view",
+    "reports_page",
+]
 
 
 def iso(ms: int | None) -> str | None:
@@ -59,6 +68,14 @@ def report_view(report: Report, *, include_member: bool = False) -> dict[str, An
     if include_member:
         view["member_id"] = report.member_id
     return view
+
+
+def reports_page(found: list[Report], limit: int, *, include_member: bool) -> dict[str, Any]:
+    """A page of reports, newest first; ``next`` (the ``before`` of the following page) when the page is full."""
+    return {
+        "reports": [report_view(r, include_member=include_member) for r in found],
+        "next": str(found[-1].id) if len(found) == limit else None,
+    }
 
 
 def member_view(member: Member) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from ringfence.numbers import normalise
 from ringfence.registry.lookups import lookup_batch
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
-from ringfence.registry.views import lookup_answer, report_view
+from ringfence.registry.views import lookup_answer, reports_page
 from ringfence.runtime import Runtime
 
 __all__ = ["router"]
@@ -83,9 +83,4 @@ def number_reports(
     runtime = _runtime(request)
     value = normalise(number, region or runtime.settings.default_region)
     found = runtime.registry.reports(number=value, include_withdrawn=include_withdrawn, limit=limit, before=before)
-    return json_response(
-        {
-            "reports": [report_view(r, include_member=True) for r in found],
-            "next": str(found[-1].id) if len(found) == limit else None,
-        }
-    )
+    return json_response(reports_page(found, limit, include_member=True))

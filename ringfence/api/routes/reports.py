@@ -19,7 +19,7 @@ from ringfence.registry.files import import_reports, store_rows
 from ringfence.registry.intake import parse_report
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
-from ringfence.registry.views import bulk_view, lookup_answer, report_view
+from ringfence.registry.views import bulk_view, lookup_answer, report_view, reports_page
 from ringfence.runtime import Runtime
 
 __all__ = ["router"]
@@ -174,9 +174,4 @@ def list_reports(
     is_admin = who.member.role is Role.ADMIN
     member = who.member if (mine or not is_admin) else None
     found = runtime.registry.reports(member=member, include_withdrawn=include_withdrawn, limit=limit, before=before)
-    return json_response(
-        {
-            "reports": [report_view(r, include_member=is_admin) for r in found],
-            "next": str(found[-1].id) if len(found) == limit else None,
-        }
-    )
+    return json_response(reports_page(found, limit, include_member=is_admin))
