@@ -88,6 +88,8 @@ def _fast(strings: list[str]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int
     # Left-aligned value in uint64 (19 digits always fit), then shift right by the missing digits.
     left = clean.astype(np.uint64) @ _LEFT_POWERS
     value = (left // _POW10[MAX_DIGITS - np.clip(ndig, 0, MAX_DIGITS)]).astype(np.int64)
+    # an all-zero national number is refused by the exact path: leave it to that path
+    handled &= (value.astype(np.uint64) % _POW10[np.clip(nsn_len, 0, MAX_DIGITS)]) != 0
     reason = tables.possible[cc, np.clip(nsn_len, 0, MAX_DIGITS)]
     return handled, value, reason
 

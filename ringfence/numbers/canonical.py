@@ -49,8 +49,8 @@ def _settle(raw: str) -> int | None:
     else:
         return None
     nsn_len = len(digits) - cc_len
-    if not _MIN_NSN <= nsn_len <= _MAX_NSN:
-        return None
+    if not _MIN_NSN <= nsn_len <= _MAX_NSN or not digits[cc_len:].strip("0"):
+        return None  # the exact path decides (and refuses an all-zero national number)
     state = tables.start[cc]
     if state > RISKY:
         trans = tables.trans

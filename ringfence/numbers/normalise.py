@@ -16,11 +16,12 @@ Reason codes (``InvalidNumber.reason``; stable, part of the API):
 
 ``not_a_string``          the input is not a ``str``
 ``empty``                 nothing but whitespace
-``not_a_number``          letters, an extension, or junk phonenumbers cannot read (``NOT_A_NUMBER``)
+``not_a_number``          letters, an extension, an all-zero national number, or junk phonenumbers cannot read
 ``invalid_country_code``  ``+``/IDD followed by an unknown country calling code
 ``no_region``             national format (no ``+``) and no (valid) default region given
 ``too_short``             too few digits (after the IDD, in the NSN, or for the country's numbering plan)
 ``too_long``              too many digits (more than 17 NSN digits, or longer than any length of the country)
+``unstable``              leading zeros that the E.164 form would not keep (``000001`` in DE): no stable identity
 ``local_only``            a length dialled only locally, without the area code (e.g. +44 2079)
 ``not_possible``          a length between the country's shortest and longest that the country does not use
 """
@@ -44,6 +45,7 @@ EXPLANATIONS: dict[str, str] = {
     "too_long": "it has too many digits",
     "not_possible": "its length is not used by the numbering plan of its country",
     "local_only": "it is a local number only (the area code is missing)",
+    "unstable": "its leading zeros make its E.164 form read back as a different number",
 }
 
 _PARSE_REASON = {
@@ -97,12 +99,27 @@ def normalise(raw: str, region: str | None = None) -> int:
         if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and _NO_REGION_MESSAGE in str(exc):
             raise invalid(raw, "no_region") from None
         raise invalid(raw, _PARSE_REASON.get(exc.error_type, "not_a_number")) from None
-    if parsed.extension:
+    if parsed.extension or parsed.national_number == 0:  # an all-zero national number is no one's number
         raise invalid(raw, "not_a_number")
     reason = POSSIBLE_REASON[phonenumbers.is_possible_number_with_reason(parsed)]
     if reason is not None:
         raise invalid(raw, reason)
-    return int(f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}")
+    country_code = int(parsed.country_code or 0)
+    nsn = phonenumbers.national_significant_number(parsed)
+    if nsn.startswith("0") and not _stable(country_code, nsn):
+        raise invalid(raw, "unstable")
+    return int(f"{country_code}{nsn}")
+
+
+def _stable(country_code: int, nsn: str) -> bool:
+    """Whether the E.164 text of a number reads back as the same number. With leading zeros in the national number,
+    phonenumbers may strip some as a national prefix when it reads the E.164 form (``000001`` in DE gives
+    ``+4900001``, which reads back as ``+490001``): such a number could not be looked up again as stored."""
+    try:
+        again = phonenumbers.parse(f"+{country_code}{nsn}")
+    except NumberParseException:
+        return False
+    return bool(again.country_code == country_code and phonenumbers.national_significant_number(again) == nsn)
 
 
 def format_e164(number: int) -> str:

@@ -53,5 +53,13 @@ def example_numbers() -> tuple[str, ...]:
 
 
 def possible_in_full(number: phonenumbers.PhoneNumber) -> bool:
-    """phonenumbers' verdict as ringfence applies it: possible, and not only for local dialling."""
-    return bool(phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE)
+    """phonenumbers' verdict as ringfence applies it: possible, not only for local dialling, not all zeros, and
+    reading back as itself from its E.164 form."""
+    possible = phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
+    if not possible or number.national_number == 0:
+        return False
+    nsn = phonenumbers.national_significant_number(number)
+    if not nsn.startswith("0"):
+        return True
+    again = phonenumbers.parse(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return bool(phonenumbers.national_significant_number(again) == nsn)

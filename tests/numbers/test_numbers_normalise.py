@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringfence.errors import InvalidNumber
-from ringfence.numbers import format_e164, normalise
+from ringfence.numbers import format_e164, normalise, normalise_many
 from tests.numbers.numbers_reference import example_numbers, possible_in_full
 
 GB = 442079460018
@@ -115,3 +115,13 @@ def test_agrees_with_phonenumbers(raw: str, region: str | None) -> None:
     assert ok
     assert format_e164(number) == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     assert normalise(format_e164(number)) == number
+
+
+def test_an_all_zero_national_number_is_refused_on_every_path() -> None:
+    # phonenumbers reads "000000" in DE as +49 00000 but "+4900000" back as +49 0000: no one's number either way
+    for raw, region in (("000000", "DE"), ("+4900000", None), ("+440000000000", None)):
+        with pytest.raises(InvalidNumber) as caught:
+            normalise(raw, region)
+        assert caught.value.reason == "not_a_number"
+        numbers, errors = normalise_many([raw], region)
+        assert numbers.tolist() == [0] and errors[0].reason == "not_a_number"
