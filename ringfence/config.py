@@ -7,14 +7,16 @@ setting cannot exist in one place and be missing in another.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ringfence.errors import InvalidInput
 
-__all__ = ["SETTINGS", "Setting", "Settings", "settings_markdown"]
+__all__ = ["SETTINGS", "Setting", "Settings", "parse_networks", "settings_markdown"]
 
 
 def _parse_bool(raw: str) -> bool:
@@ -35,6 +37,100 @@ def _parse_region(raw: str) -> str | None:
     if value not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"{raw!r} is not a region phonenumbers knows (ISO 3166 alpha-2, e.g. GB, US)")
     return value
+
+
+def _parse_int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw.strip())
+        if not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def _parse_dns_name(raw: str) -> str:
+    """A DNS name of letters, digits, '-' and '_' (case-folded, trailing dot dropped): a zone or a host name."""
+    name = raw.strip().lower().removesuffix(".")
+    if not name:
+        raise ValueError("expected a DNS name such as bl.ringfence.internal")
+    if len(name) > 253:
+        raise ValueError(f"a DNS name has at most 253 characters, {raw!r} has {len(name)}")
+    for label in name.split("."):
+        if not _DNS_LABEL.fullmatch(label):
+            raise ValueError(
+                f"{label!r} is not a DNS label (1 to 63 letters, digits, '-' or '_', not starting or ending with '-')"
+            )
+    return name
+
+
+def _parse_optional_dns_name(raw: str) -> str:
+    return _parse_dns_name(raw) if raw.strip() else ""
+
+
+def parse_networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated IPv4/IPv6 networks in CIDR notation (a bare address is a /32 or /128)."""
+    networks = []
+    for part in raw.split(","):
+        text = part.strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text))
+        except ValueError as exc:
+            if "host bits set" in str(exc):
+                hint = ipaddress.ip_network(text, strict=False)
+                raise ValueError(f"{text!r} has host bits set; did you mean {hint}?") from None
+            raise ValueError(f"{text!r} is not an IPv4 or IPv6 network in CIDR notation (e.g. 10.0.0.0/8)") from None
+    if not networks:
+        raise ValueError("expected at least one network, e.g. 127.0.0.0/8,::1/128 (0.0.0.0/0,::/0 allows everyone)")
+    return tuple(networks)
+
+
+def _parse_network_list(raw: str) -> str:
+    return ",".join(str(network) for network in parse_networks(raw))
+
+
+_NATS_SCHEMES = ("nats", "tls", "ws", "wss")
+_NATS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_NATS_TOKEN = re.compile(r"[^\s.*>]+")
+
+
+def _parse_nats_url(raw: str) -> str:
+    """Comma-separated NATS server URLs (nats://host:4222, tls://…, ws://…, wss://…); empty: no NATS."""
+    from urllib.parse import urlsplit  # local: keep config import light
+
+    servers = [part.strip() for part in raw.split(",") if part.strip()]
+    for server in servers:
+        parts = urlsplit(server)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in _NATS_SCHEMES or not parts.hostname or port == -1 or parts.path not in ("", "/"):
+            shown = server if parts.password is None else server.replace(parts.password, "***")
+            raise ValueError(
+                f"{shown!r} is not a NATS server URL; expected nats://host:4222 (or tls://, ws://, wss://), "
+                "several separated by commas"
+            )
+    return ",".join(servers)
+
+
+def _parse_nats_name(raw: str) -> str:
+    name = raw.strip()
+    if not _NATS_NAME.fullmatch(name):
+        raise ValueError("a JetStream stream name is 1 to 255 letters, digits, '-' or '_'")
+    return name
+
+
+def _parse_nats_subject(raw: str) -> str:
+    subject = raw.strip()
+    if not subject or not all(_NATS_TOKEN.fullmatch(token) for token in subject.split(".")):
+        raise ValueError("expected a NATS subject such as ringfence.changes (dot-separated tokens, no wildcards)")
+    return subject
 
 
 def _setting(default: Any, help: str, parse: Callable[[str], Any] | None = None) -> Any:
@@ -65,6 +161,107 @@ class Settings:
     )
     key_cache_size: int = _setting(
         10_000, "How many verified API keys are kept in memory, so a request does not pay the key hash each time."
+    )
+    change_retention: int = _setting(
+        7 * 24 * 3600,
+        "How long the change feed keeps each change, in seconds. A reader further behind than this takes a snapshot "
+        "(/v1/export or a snapshot file) and follows the feed from there.",
+    )
+    feed_poll_ms: int = _setting(
+        1000,
+        "How often a serving node reads the store for changes made elsewhere (other nodes, CLI imports), in ms; "
+        "with NATS configured this is the safety net behind the bus.",
+    )
+    stream_queue: int = _setting(
+        10_000,
+        "Most changes waiting for one live stream subscriber (SSE, WebSocket); a subscriber further behind is "
+        "disconnected with the reason and resumes from the last seq it saw.",
+    )
+    stream_keepalive_s: int = _setting(
+        15, "Seconds between keep-alive comments on an idle SSE stream (and pings on a WebSocket)."
+    )
+    nats_url: str = _setting(
+        "",
+        "NATS server URL(s), comma-separated (nats://host:4222, tls://…): changes fan out to the other nodes on the "
+        "same store through NATS JetStream (see docs/scale-out.md). Empty: one node, changes fan out in-process only.",
+        _parse_nats_url,
+    )
+    nats_stream: str = _setting(
+        "RINGFENCE_CHANGES",
+        "JetStream stream of the change fan-out (created or updated at start: file storage, kept as long as "
+        "RINGFENCE_CHANGE_RETENTION). Every node of one deployment uses the same.",
+        _parse_nats_name,
+    )
+    nats_subject: str = _setting(
+        "ringfence.changes",
+        "NATS subject the nodes publish changes on (the stream's only subject).",
+        _parse_nats_subject,
+    )
+    dns_port: int = _setting(
+        0,
+        "Port of the DNS front door (DNSBL-style lookups over UDP and TCP, see docs/dns.md); 0 turns it off.",
+        _parse_int_in(0, 65535),
+    )
+    dns_host: str = _setting("127.0.0.1", "Address (or host name) the DNS front door listens on.")
+    dns_zone: str = _setting(
+        "bl.ringfence.internal",
+        "DNS zone the DNS front door answers for: <reversed digits>.<zone>, e.g. 8.1.0.0.6.4.9.7.0.2.4.4.<zone>.",
+        _parse_dns_name,
+    )
+    dns_enum_zone: str = _setting(
+        "e164.arpa",
+        "ENUM-style suffix the DNS front door also answers: <reversed digits>.<this> and "
+        "<reversed digits>.<this>.<dns_zone>. Empty: only the plain form.",
+        _parse_optional_dns_name,
+    )
+    dns_allow: str = _setting(
+        "127.0.0.0/8,::1/128",
+        "Networks (comma-separated CIDRs, IPv4 and IPv6) the DNS front door answers; others get REFUSED (UDP) or a "
+        "closed connection (TCP).",
+        _parse_network_list,
+    )
+    dns_ttl: int = _setting(
+        300, "TTL of DNS answers for a listed number (A and TXT), in seconds.", _parse_int_in(0, 2**31 - 1)
+    )
+    dns_negative_ttl: int = _setting(
+        60,
+        "How long resolvers may cache a DNS 'not listed' (NXDOMAIN or no data), in seconds: the TTL and minimum of "
+        "the SOA sent with it.",
+        _parse_int_in(0, 2**31 - 1),
+    )
+    dns_nameserver: str = _setting(
+        "localhost",
+        "Host name the DNS front door gives as its zones' NS and SOA primary: the name resolvers reach it by.",
+        _parse_dns_name,
+    )
+    drop_dir: str = _setting(
+        "ringfence-drop",
+        "Folder the snapshot and delta files are written to and served from (GET /v1/files, SFTP); see docs/files.md.",
+    )
+    snapshot_interval: int = _setting(
+        0,
+        "Seconds between scheduled full snapshots in the drop folder (e.g. 86400: daily); 0 turns them off.",
+        _parse_int_in(0, 2**31 - 1),
+    )
+    delta_interval: int = _setting(
+        0,
+        "Seconds between scheduled delta files (the changes since the newest file set, e.g. 900); 0 turns them off.",
+        _parse_int_in(0, 2**31 - 1),
+    )
+    snapshot_keep: int = _setting(
+        7,
+        "How many full snapshots the drop folder keeps (with the deltas after the oldest of them); 0 keeps all.",
+        _parse_int_in(0, 100_000),
+    )
+    sftp_port: int = _setting(
+        0,
+        "Port of the built-in SFTP server (members download the drop folder, read-only); 0 turns it off.",
+        _parse_int_in(0, 65535),
+    )
+    sftp_host: str = _setting("127.0.0.1", "Address the SFTP server listens on.")
+    sftp_host_key: str = _setting(
+        "ringfence-sftp-host-key",
+        "The SFTP server's private host key (OpenSSH format); an Ed25519 key is generated there (mode 0600) if missing.",
     )
 
     @classmethod

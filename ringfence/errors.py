@@ -91,3 +91,11 @@ class TooLarge(RingfenceError):
     code = "too_large"
     http_status = 413
     exit_code = 2
+
+
+class Gone(RingfenceError):
+    """What was asked for existed once and no longer does (a feed position older than retention)."""
+
+    code = "gone"
+    http_status = 410
+    exit_code = 4

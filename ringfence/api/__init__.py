@@ -6,6 +6,9 @@ once (see :mod:`ringfence.api.errors`), Prometheus metrics, body-size limits, an
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
@@ -14,7 +17,8 @@ from ringfence.api.errors import install_error_handlers
 from ringfence.api.fast import FastLookups
 from ringfence.api.limits import BodyLimit
 from ringfence.api.metrics import Metrics, MetricsMiddleware
-from ringfence.api.routes import export, health, members, numbers, reports
+from ringfence.api.routes import changes, export, health, members, numbers, reports
+from ringfence.daemons import start_daemons
 from ringfence.runtime import Runtime
 
 __all__ = ["create_app"]
@@ -26,8 +30,20 @@ Every request but `/health`, `/ready` and these docs carries `Authorization: Bea
 """
 
 
-def create_app(runtime: Runtime, *, fast_paths: bool = True) -> ASGIApp:
+def create_app(runtime: Runtime, *, fast_paths: bool = True, daemons: bool = True) -> ASGIApp:
+    """The ASGI app over ``runtime``; its lifespan starts the daemons the settings enable (``daemons=False``: none)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        running = start_daemons(runtime) if daemons else None
+        try:
+            yield
+        finally:
+            if running is not None:
+                await running.stop()
+
     api = FastAPI(
+        lifespan=lifespan,
         title="ringfence",
         version=__version__,
         description=_DESCRIPTION,
@@ -39,7 +55,7 @@ def create_app(runtime: Runtime, *, fast_paths: bool = True) -> ASGIApp:
     api.state.runtime = runtime
     api.state.metrics = metrics
     install_error_handlers(api)
-    for module in (health, numbers, reports, members, export):
+    for module in (health, numbers, reports, members, export, changes):
         api.include_router(module.router)
     app: ASGIApp = MetricsMiddleware(api, metrics)
     app = BodyLimit(app, runtime.settings.max_body_bytes, exempt=("/v1/reports/bulk",))

@@ -41,8 +41,10 @@ def _ringfence(_request: Request, exc: Exception) -> Response:
 def _validation(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = []
+    in_body = False
     for err in exc.errors():
         location = [str(part) for part in err.get("loc", ())]
+        in_body = in_body or not location or location[0] == "body"
         problems.append(
             {
                 "field": ".".join(location[1:]) or location[0] if location else "",
@@ -53,9 +55,11 @@ def _validation(_request: Request, exc: Exception) -> Response:
     if any(p["type"] == "json_invalid" for p in problems):
         return error_response(400, "malformed_json", "the request body is not valid JSON", {"problems": problems})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
-    return error_response(
-        422, "invalid_body", f"the request does not fit the schema: {summary}", {"problems": problems}
-    )
+    if in_body:
+        return error_response(
+            422, "invalid_body", f"the request does not fit the schema: {summary}", {"problems": problems}
+        )
+    return error_response(422, "invalid_parameter", f"bad query or path parameter: {summary}", {"problems": problems})
 
 
 def _http(_request: Request, exc: Exception) -> Response:

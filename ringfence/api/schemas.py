@@ -11,6 +11,8 @@ from ringfence.registry.models import Category, Role
 
 __all__ = [
     "BulkAnswer",
+    "ChangeOut",
+    "ChangesPage",
     "ErrorAnswer",
     "KeyAnswer",
     "LookupAnswer",
@@ -147,3 +149,20 @@ class KeyOut(BaseModel):
 class KeyAnswer(BaseModel):
     key: KeyOut
     secret: str | None = Field(None, description="The whole key, shown once")
+
+
+class ChangeOut(BaseModel):
+    seq: int = Field(description="Strictly increasing, without gaps; the SSE event id")
+    at: str = Field(description="When the change was made (ISO 8601 UTC)")
+    kind: str = Field(description="listed, re_reported, withdrawn, removed, expired, owner_change, dispute or updated")
+    number: str = Field(description="E.164")
+    info: NumberInfoView
+    listed: bool = Field(description="Whether the number is listed after the change")
+    categories: list[Category] = Field(description="The listing's categories (before the change, for a removal)")
+    listing: ListingOut | None = Field(description="The listing after the change; null when no longer listed")
+
+
+class ChangesPage(BaseModel):
+    changes: list[ChangeOut]
+    next: int = Field(description="Pass as since for the next page")
+    head: int = Field(description="The newest seq in the feed")

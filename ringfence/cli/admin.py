@@ -45,10 +45,10 @@ def migrate(state: State) -> None:
     engine = open_store(url)
     try:
         with engine.connect() as conn:
-            revision = MigrationContext.configure(conn).get_current_revision()
+            heads = sorted(MigrationContext.configure(conn).get_current_heads())
     finally:
         engine.dispose()
-    click.echo(f"{make_url(url).render_as_string(hide_password=True)}: schema at revision {revision}")
+    click.echo(f"{make_url(url).render_as_string(hide_password=True)}: schema at revision {', '.join(heads)}")
 
 
 COMMANDS = (settings, migrate)

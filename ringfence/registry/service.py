@@ -19,6 +19,8 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from ringfence.clock import Clock
 from ringfence.errors import Conflict, Forbidden, NotFound, RingfenceError
+from ringfence.feed.models import ChangeKind
+from ringfence.feed.service import ChangeFeed
 from ringfence.registry.index import Listing, ListingIndex, LookupResult
 from ringfence.registry.models import CATEGORY_BITS, Category, Member, NewReport, Report, Role
 from ringfence.registry.writes import REPORT_COLUMNS, fold_listings, insert_reports, numbers_reported_by
@@ -78,10 +80,11 @@ def _report_id_conflict(report_id: str) -> Conflict:
 
 
 class RegistryService:
-    def __init__(self, engine: Engine, clock: Clock, index: ListingIndex | None = None) -> None:
+    def __init__(self, engine: Engine, clock: Clock, feed: ChangeFeed | None = None) -> None:
         self.engine = engine
         self.clock = clock
-        self.index = index if index is not None else ListingIndex()
+        self.feed = feed if feed is not None else ChangeFeed(engine, ListingIndex())
+        self.index = self.feed.index
         self._write_lock = threading.Lock()
 
     # --- start-up ------------------------------------------------------------------------------------------
@@ -89,8 +92,11 @@ class RegistryService:
         """Fill the index from the store's listings (at start-up); returns how many were loaded.
 
         Rows come straight from the driver in chunks and become int64 arrays without a Python object per listing
-        surviving the chunk, so loading a million listings takes seconds and leaves little garbage behind.
+        surviving the chunk, so loading a million listings takes seconds and leaves little garbage behind. The feed's
+        head is read first: a change committed while the listings are read is applied again by the feed's next
+        catch-up, which leaves the newest state in place.
         """
+        head = self.feed.log.head()
         with self.engine.connect() as conn:
             cursor = conn.exec_driver_sql(
                 "SELECT number, first_ms, last_ms, report_count, reporter_count, categories FROM listings"
@@ -101,6 +107,7 @@ class RegistryService:
                 del rows
                 array = flat.reshape(-1, 6)
                 self.index.put_many(*(array[:, i] for i in range(6)))
+        self.feed.start_at(head)
         return len(self.index)
 
     # --- reads ---------------------------------------------------------------------------------------------
@@ -191,13 +198,21 @@ class RegistryService:
                     raise NotFound(f"you have no report {ref!r}", code="report_not_found", details={"id": ref})
                 if row.withdrawn_ms is not None:
                     return _report(row)
+                before = self._listing_row(conn, row.number)
                 conn.execute(
                     update(reports)
                     .where(reports.c.id == row.id)
                     .values(withdrawn_ms=now, withdrawn_reason="withdrawn", withdrawn_by=member.id)
                 )
                 listing = self._recompute(conn, row.number, now)
-            self._reflect(row.number, listing)
+                state = listing if listing is not None else before
+                batch = (
+                    self.feed.log.append(conn, now, ChangeKind.WITHDRAWN, [tuple(state)], listing is not None)
+                    if state is not None
+                    else None
+                )
+            if batch is not None:
+                self.feed.committed(batch)
         return self._get_report(row.id)
 
     def remove_listing(self, admin: Member, number: int) -> int:
@@ -212,8 +227,15 @@ class RegistryService:
                     .where(reports.c.number == number, reports.c.withdrawn_ms.is_(None))
                     .values(withdrawn_ms=now, withdrawn_reason="removed", withdrawn_by=admin.id)
                 ).rowcount
+                before = self._listing_row(conn, number)
                 conn.execute(delete(listings).where(listings.c.number == number))
-            self.index.remove(number)
+                batch = (
+                    self.feed.log.append(conn, now, ChangeKind.REMOVED, [tuple(before)], False)
+                    if before is not None
+                    else None
+                )
+            if batch is not None:
+                self.feed.committed(batch)
         if not removed:
             raise NotFound(f"+{number} is not listed", code="not_listed", details={"number": f"+{number}"})
         return int(removed)
@@ -257,11 +279,19 @@ class RegistryService:
         )
         return listing
 
-    def _reflect(self, number: int, listing: Listing | None) -> None:
-        if listing is None:
-            self.index.remove(number)
-        else:
-            self.index.put(listing)
+    @staticmethod
+    def _listing_row(conn: Connection, number: int) -> Listing | None:
+        row = conn.execute(
+            select(
+                listings.c.number,
+                listings.c.first_ms,
+                listings.c.last_ms,
+                listings.c.report_count,
+                listings.c.reporter_count,
+                listings.c.categories,
+            ).where(listings.c.number == number)
+        ).first()
+        return None if row is None else Listing(*row)
 
     @staticmethod
     def _merge(total: BulkOutcome, part: BulkOutcome) -> None:
@@ -293,9 +323,12 @@ class RegistryService:
                         )
                 else:
                     insert_reports(conn, rows)
-                folded = fold_listings(conn, _additions(fresh, already, now))
-            array = np.array(folded, dtype=np.int64).reshape(-1, 6)
-            self.index.put_many(*(array[:, i] for i in range(6)))
+                additions = _additions(fresh, already, now)
+                folded = fold_listings(conn, additions)
+                added = {row[0]: row[3] for row in additions}
+                kinds = [ChangeKind.LISTED if row[3] == added[row[0]] else ChangeKind.REREPORTED for row in folded]
+                changes = self.feed.log.append(conn, now, kinds, folded)
+            self.feed.committed(changes)
         outcome.accepted = len(rows)
         return outcome, stored
 

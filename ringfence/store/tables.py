@@ -6,9 +6,35 @@ the same on both engines. The migrations under ``migrations/`` create exactly th
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
-__all__ = ["NUMBER_KEY", "ROW_ID", "api_keys", "listings", "members", "metadata", "reports"]
+__all__ = [
+    "NUMBER_KEY",
+    "ROW_ID",
+    "SEQ",
+    "api_keys",
+    "changes",
+    "feed_state",
+    "listings",
+    "members",
+    "metadata",
+    "reports",
+    "sftp_credentials",
+    "webhook_deliveries",
+    "webhooks",
+]
 
 metadata = MetaData()
 
@@ -16,6 +42,9 @@ metadata = MetaData()
 NUMBER_KEY = BigInteger().with_variant(Integer, "sqlite")
 #: A row id the database assigns: BIGINT identity, and on SQLite the rowid (INTEGER PRIMARY KEY).
 ROW_ID = BigInteger().with_variant(Integer, "sqlite")
+#: A change-feed sequence number: assigned by ringfence (the store's max + 1 under the feed's write lock), never
+#: reused, and on SQLite the rowid.
+SEQ = BigInteger().with_variant(Integer, "sqlite")
 
 members = Table(
     "members",
@@ -66,4 +95,88 @@ listings = Table(
     Column("reporter_count", Integer, nullable=False),
     Column("categories", Integer, nullable=False),  # bit set of Category, see ringfence.registry.models
     Column("updated_ms", BigInteger, nullable=False),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("kind", SmallInteger, nullable=False),  # ringfence.feed.models.KIND_CODES
+    Column("number", BigInteger, nullable=False),
+    Column("listed", SmallInteger, nullable=False),  # 1: the listing columns hold the listing after the change
+    Column("first_ms", BigInteger, nullable=False),
+    Column("last_ms", BigInteger, nullable=False),
+    Column("report_count", Integer, nullable=False),
+    Column("reporter_count", Integer, nullable=False),
+    Column("categories", Integer, nullable=False),  # after the change, or before it when the number left
+)
+
+#: Small named counters of the feed: ``pruned_through``, the highest seq retention has deleted.
+feed_state = Table(
+    "feed_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+#: Who may log in to the SFTP server (ringfence.files.sftp): per member, passwords and OpenSSH public keys.
+sftp_credentials = Table(
+    "sftp_credentials",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # password | publickey
+    Column("secret_hash", String(200), nullable=True),  # password: scrypt$n$r$p$salt$hash (registry.keys)
+    Column("public_key", Text, nullable=True),  # publickey: the OpenSSH public key line
+    Column("fingerprint", String(100), nullable=True),  # publickey: SHA256:... as ssh-keygen -l shows it
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger, nullable=True),
+)
+
+#: Members' webhooks (ringfence.webhooks): endpoint, filter, signing secret, state, and the feed position reached.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),  # wh_...
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("filter_json", Text, nullable=False),  # ChangeFilter.to_dict() as JSON
+    Column("description", String(200), nullable=True),
+    Column("secret", String(200), nullable=False),  # kept as it is: the server signs with it (not a hash)
+    Column("previous_secret", String(200), nullable=True),  # after a rotation, also signed with until:
+    Column("previous_until_ms", BigInteger, nullable=True),
+    Column("enabled", SmallInteger, nullable=False),
+    Column("disabled_reason", Text, nullable=True),
+    Column("disabled_ms", BigInteger, nullable=True),
+    Column("failures", Integer, nullable=False),  # consecutive failed attempts
+    Column("cursor_seq", BigInteger, nullable=False),  # the newest change seq already queued (or skipped)
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+#: The durable delivery queue of the webhooks, and their delivery log (delivered rows are kept for a while).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),  # queue order
+    Column("delivery_id", String(40), nullable=False, unique=True),  # dl_...: the receiver's de-duplication id
+    Column("webhook_id", String(32), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # changes | ping
+    Column("first_seq", BigInteger, nullable=True),
+    Column("last_seq", BigInteger, nullable=True),
+    Column("change_count", Integer, nullable=False),
+    Column("body", Text, nullable=False),  # the JSON body, exactly as sent on every attempt
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("last_attempt_ms", BigInteger, nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger, nullable=True),
+    Column("lease_until_ms", BigInteger, nullable=True),  # a node is sending it until then
+    Column("leased_by", String(100), nullable=True),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "status", "id"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
 )

@@ -1,0 +1,198 @@
+"""The change log in the store: appending changes inside a registry write, reading them back, retention.
+
+Sequence numbers are assigned by ringfence, not by a database sequence: ``max(seq) + 1`` read inside the writing
+transaction while it holds the feed's write lock, so they are strictly increasing *in commit order* and have no
+holes (a rolled-back write takes its numbers with it). The lock is the database's own: on PostgreSQL a
+transaction-scoped advisory lock (several nodes may write one database), on SQLite the database write lock, which a
+transaction already holds when it appends (it has written its reports and listings first). A reader that has seen
+seq N and later reads ``seq > N`` therefore never misses a change, which is what the streams promise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from ringfence.feed.filters import ChangeFilter
+from ringfence.feed.models import KIND_CODES, Change, ChangeBatch, ChangeKind
+
+__all__ = ["ChangeLog"]
+
+_COLUMNS = (
+    "seq",
+    "at_ms",
+    "kind",
+    "number",
+    "listed",
+    "first_ms",
+    "last_ms",
+    "report_count",
+    "reporter_count",
+    "categories",
+)
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM changes"
+#: Any 64-bit constant naming the feed's PostgreSQL advisory lock ("ringfenc" in ASCII).
+_ADVISORY_KEY = 0x72696E6766656E63
+_PRUNED = "pruned_through"
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+class ChangeLog:
+    """The ``changes`` table: append (in a registry write's transaction), read, prune."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- writing (inside the registry's transaction) ----------------------------------------------------------
+    def append(
+        self,
+        conn: Connection,
+        at_ms: int,
+        kinds: Sequence[ChangeKind] | ChangeKind,
+        listings: Sequence[tuple[int, ...]],
+        listed: Sequence[bool] | bool = True,
+    ) -> ChangeBatch:
+        """Number and store one change per row of ``listings``; returns them as a batch.
+
+        ``listings`` rows are (number, first_ms, last_ms, report_count, reporter_count, categories): the listing after
+        the change, or, where ``listed`` is false, the listing before the number left (only its categories are kept).
+        Call it last in the transaction: on SQLite the transaction must already hold the write lock.
+        """
+        size = len(listings)
+        if size == 0:
+            return ChangeBatch.from_rows([])
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+        head = self._head(conn)
+        kind_codes = [KIND_CODES[kinds]] * size if isinstance(kinds, ChangeKind) else [KIND_CODES[k] for k in kinds]
+        flags = [bool(listed)] * size if isinstance(listed, bool) else list(listed)
+        rows: list[tuple[int, ...]] = []
+        for i, (row, kind, is_listed) in enumerate(zip(listings, kind_codes, flags, strict=True)):
+            number, first, last, count, reporters, categories = row
+            if is_listed:
+                rows.append((head + 1 + i, at_ms, kind, number, 1, first, last, count, reporters, categories))
+            else:
+                rows.append((head + 1 + i, at_ms, kind, number, 0, 0, 0, 0, 0, categories))
+        mark = _mark(conn)
+        sql = f"INSERT INTO changes ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+        return ChangeBatch.from_rows(rows)
+
+    def _head(self, conn: Connection) -> int:
+        top = _fetch(conn, "SELECT max(seq) FROM changes", ())[0][0]
+        if top is not None:
+            return int(top)
+        return self._pruned(conn)
+
+    def _pruned(self, conn: Connection) -> int:
+        mark = _mark(conn)
+        rows = _fetch(conn, f"SELECT value FROM feed_state WHERE name = {mark}", (_PRUNED,))
+        return int(rows[0][0]) if rows else 0
+
+    # --- reading -----------------------------------------------------------------------------------------------
+    def head(self) -> int:
+        """The newest seq (0 before the first change)."""
+        with self.engine.connect() as conn:
+            return self._head(conn)
+
+    def floor(self) -> int:
+        """The newest seq that retention has deleted: a reader asking for changes after an older seq missed some."""
+        with self.engine.connect() as conn:
+            return self._pruned(conn)
+
+    def read_batch(self, since: int, limit: int) -> ChangeBatch:
+        """Up to ``limit`` changes with seq > ``since``, oldest first, as columns."""
+        with self.engine.connect() as conn:
+            mark = _mark(conn)
+            rows = _fetch(conn, f"{_SELECT} WHERE seq > {mark} ORDER BY seq LIMIT {mark}", (since, limit))
+        return ChangeBatch.from_rows(rows)
+
+    def read(self, since: int, limit: int, where: ChangeFilter | None = None) -> list[Change]:
+        """Up to ``limit`` changes with seq > ``since`` that pass ``where``, oldest first.
+
+        Filtering happens in the store for categories and prefix, and in memory for country; the scan stops after
+        ``limit`` matches or a bounded number of rows read, so a narrow filter over a long log does not hold a
+        request for long: :meth:`read_page` tells the caller where the scan stopped.
+        """
+        return self.read_page(since, limit, where)[0]
+
+    def read_page(
+        self, since: int, limit: int, where: ChangeFilter | None = None, scan: int = 100_000
+    ) -> tuple[list[Change], int]:
+        """Like :meth:`read`, and the seq the scan reached (the next page starts after it, matched or not)."""
+        out: list[Change] = []
+        reached = since
+        chunk = max(limit, 1_000) if where is not None and not where.is_empty() else limit
+        scanned = 0
+        while len(out) < limit and scanned < scan:
+            batch = self.read_batch(reached, chunk)
+            if not len(batch):
+                break
+            scanned += len(batch)
+            if where is not None and not where.is_empty():
+                keep = where.mask(batch)
+                picked = batch.select(keep)
+                room = limit - len(out)
+                changes = picked.changes()[:room]
+                out.extend(changes)
+                if len(changes) == room and room < len(picked):
+                    reached = changes[-1].seq
+                    break
+                reached = batch.last
+            else:
+                out.extend(batch.changes())
+                reached = batch.last
+            if len(batch) < chunk:
+                break
+        return out, reached
+
+    # --- retention ---------------------------------------------------------------------------------------------
+    def prune(self, older_than_ms: int, chunk: int = 10_000) -> int:
+        """Delete changes made before ``older_than_ms`` (oldest first, in chunks); returns how many went.
+
+        The newest change is always kept so the sequence continues from it; ``floor()`` moves up to the newest
+        deleted seq, so readers that ask for an older point learn they missed changes.
+        """
+        deleted = 0
+        while True:
+            with self.engine.begin() as conn:
+                mark = _mark(conn)
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+                rows = _fetch(
+                    conn,
+                    f"SELECT seq FROM changes WHERE at_ms < {mark} AND seq < (SELECT max(seq) FROM changes) "
+                    f"ORDER BY seq LIMIT {mark}",
+                    (older_than_ms, chunk),
+                )
+                if not rows:
+                    return deleted
+                top = int(rows[-1][0])
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute(f"DELETE FROM changes WHERE seq <= {mark}", (top,))
+                    deleted += cursor.rowcount
+                    cursor.execute(f"DELETE FROM feed_state WHERE name = {mark}", (_PRUNED,))
+                    cursor.execute(f"INSERT INTO feed_state (name, value) VALUES ({mark}, {mark})", (_PRUNED, top))
+                finally:
+                    cursor.close()
+            if len(rows) < chunk:
+                return deleted
