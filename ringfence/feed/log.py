@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine
 
 from ringfence.feed.filters import ChangeFilter
@@ -78,23 +79,30 @@ class ChangeLog:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
         head = self._head(conn)
-        kind_codes = [KIND_CODES[kinds]] * size if isinstance(kinds, ChangeKind) else [KIND_CODES[k] for k in kinds]
-        flags = [bool(listed)] * size if isinstance(listed, bool) else list(listed)
-        rows: list[tuple[int, ...]] = []
-        for i, (row, kind, is_listed) in enumerate(zip(listings, kind_codes, flags, strict=True)):
-            number, first, last, count, reporters, categories = row
-            if is_listed:
-                rows.append((head + 1 + i, at_ms, kind, number, 1, first, last, count, reporters, categories))
-            else:
-                rows.append((head + 1 + i, at_ms, kind, number, 0, 0, 0, 0, 0, categories))
+        state = np.asarray(listings, dtype=np.int64).reshape(size, 6)
+        is_listed = np.full(size, listed) if isinstance(listed, bool) else np.asarray(listed, dtype=bool)
+        codes = KIND_CODES[kinds] if isinstance(kinds, ChangeKind) else [KIND_CODES[k] for k in kinds]
+        kept = np.where(is_listed[:, None], state, 0)
+        batch = ChangeBatch(
+            seq=np.arange(head + 1, head + 1 + size, dtype=np.int64),
+            at_ms=np.full(size, at_ms, dtype=np.int64),
+            kind=np.broadcast_to(np.asarray(codes, dtype=np.int64), (size,)).copy(),
+            number=state[:, 0].copy(),
+            listed=is_listed,
+            first_ms=kept[:, 1],
+            last_ms=kept[:, 2],
+            report_count=kept[:, 3],
+            reporter_count=kept[:, 4],
+            categories=state[:, 5].copy(),
+        )
         mark = _mark(conn)
         sql = f"INSERT INTO changes ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(sql, rows)
+            cursor.executemany(sql, batch.rows())
         finally:
             cursor.close()
-        return ChangeBatch.from_rows(rows)
+        return batch
 
     def _head(self, conn: Connection) -> int:
         top = _fetch(conn, "SELECT max(seq) FROM changes", ())[0][0]
