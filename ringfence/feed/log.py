@@ -59,6 +59,16 @@ class ChangeLog:
         self.engine = engine
 
     # --- writing (inside the registry's transaction) ----------------------------------------------------------
+    @staticmethod
+    def lock(conn: Connection) -> None:
+        """Take the feed's write lock for the rest of ``conn``'s transaction (PostgreSQL; SQLite has its own).
+
+        Registry writes take it first thing, so writes of several nodes on one database are serialised as the
+        writes of one process are: "does this member already report this number?" is answered and acted on
+        atomically, and a listing is never recomputed from a stale read."""
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+
     def append(
         self,
         conn: Connection,
@@ -76,8 +86,7 @@ class ChangeLog:
         size = len(listings)
         if size == 0:
             return ChangeBatch.from_rows([])
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
+        self.lock(conn)  # re-entrant: a no-op when the write already holds it
         head = self._head(conn)
         state = np.asarray(listings, dtype=np.int64).reshape(size, 6)
         is_listed = np.full(size, listed) if isinstance(listed, bool) else np.asarray(listed, dtype=bool)

@@ -190,6 +190,7 @@ class RegistryService:
         with self._write_lock:
             now = self.clock.now_ms()
             with self.engine.begin() as conn:
+                self.feed.log.lock(conn)
                 own = select(reports).where(reports.c.member_id == member.id)
                 row = conn.execute(own.where(reports.c.report_id == ref)).first()
                 if row is None and ref.isdigit() and len(ref) < 19:
@@ -222,6 +223,7 @@ class RegistryService:
         with self._write_lock:
             now = self.clock.now_ms()
             with self.engine.begin() as conn:
+                self.feed.log.lock(conn)
                 removed = conn.execute(
                     update(reports)
                     .where(reports.c.number == number, reports.c.withdrawn_ms.is_(None))
@@ -308,6 +310,7 @@ class RegistryService:
         with self._write_lock:
             now = self.clock.now_ms()
             with self.engine.begin() as conn:
+                self.feed.log.lock(conn)
                 fresh = self._drop_repeats(conn, member, batch, lines, outcome, stored if collect else None)
                 if not fresh:
                     return outcome, stored
