@@ -239,3 +239,19 @@ def test_remote_connection_refused_names_the_url(run: Run) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("error: cannot connect to http://127.0.0.1:9")
     no_traceback(result)
+
+
+def test_changes_pages_and_filters_the_feed(run: Run) -> None:
+    assert run("members", "add", "feeder", "--role", "reporter").exit_code == 0
+    for number in ("+442079460018", "+33142685300", "+447700900123"):
+        assert run("report", number, "--category", "vishing", "--member", "feeder").exit_code == 0
+    everything = run("changes")
+    assert everything.exit_code == 0
+    assert [line.split()[0] for line in everything.stdout.splitlines()] == ["1", "2", "3"]
+    assert "listed" in everything.stdout and "+33142685300" in everything.stdout
+    french = run("changes", "--country", "FR", "--json")
+    assert [orjson.loads(line)["number"] for line in french.stdout.splitlines()] == ["+33142685300"]
+    later = run("changes", "--since", "2", "--json")
+    assert [orjson.loads(line)["seq"] for line in later.stdout.splitlines()] == [3]
+    bad = run("changes", "--prefix", "+44x")
+    assert bad.exit_code == 2 and "prefix" in bad.stderr
