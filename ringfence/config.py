@@ -99,7 +99,7 @@ _NATS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _NATS_TOKEN = re.compile(r"[^\s.*>]+")
 
 
-def _parse_nats_url(raw: str) -> str:
+def _parse_nats_url(raw: str) -> str | None:
     """Comma-separated NATS server URLs (nats://host:4222, tls://…, ws://…, wss://…); empty: no NATS."""
     from urllib.parse import urlsplit  # local: keep config import light
 
@@ -116,7 +116,7 @@ def _parse_nats_url(raw: str) -> str:
                 f"{shown!r} is not a NATS server URL; expected nats://host:4222 (or tls://, ws://, wss://), "
                 "several separated by commas"
             )
-    return ",".join(servers)
+    return ",".join(servers) or None
 
 
 def _parse_nats_name(raw: str) -> str:
@@ -180,10 +180,11 @@ class Settings:
     stream_keepalive_s: int = _setting(
         15, "Seconds between keep-alive comments on an idle SSE stream (and pings on a WebSocket)."
     )
-    nats_url: str = _setting(
-        "",
+    nats_url: str | None = _setting(
+        None,
         "NATS server URL(s), comma-separated (nats://host:4222, tls://…): changes fan out to the other nodes on the "
-        "same store through NATS JetStream (see docs/scale-out.md). Empty: one node, changes fan out in-process only.",
+        "same store through NATS JetStream (see docs/scale-out.md). Unset or empty: one node, changes fan out "
+        "in-process only.",
         _parse_nats_url,
     )
     nats_stream: str = _setting(
@@ -202,7 +203,10 @@ class Settings:
         "Port of the DNS front door (DNSBL-style lookups over UDP and TCP, see docs/dns.md); 0 turns it off.",
         _parse_int_in(0, 65535),
     )
-    dns_host: str = _setting("127.0.0.1", "Address (or host name) the DNS front door listens on.")
+    dns_host: str = _setting(
+        "127.0.0.1",
+        "Address or host name the DNS front door listens on; several comma-separated (0.0.0.0,:: is every address).",
+    )
     dns_zone: str = _setting(
         "bl.ringfence.internal",
         "DNS zone the DNS front door answers for: <reversed digits>.<zone>, e.g. 8.1.0.0.6.4.9.7.0.2.4.4.<zone>.",
@@ -261,7 +265,55 @@ class Settings:
     sftp_host: str = _setting("127.0.0.1", "Address the SFTP server listens on.")
     sftp_host_key: str = _setting(
         "ringfence-sftp-host-key",
-        "The SFTP server's private host key (OpenSSH format); an Ed25519 key is generated there (mode 0600) if missing.",
+        "The SFTP server's private host key (OpenSSH format); if missing, an Ed25519 key is made there (mode 0600).",
+    )
+    webhook_concurrency: int = _setting(
+        16,
+        "Most webhook deliveries this node sends at once (one per webhook at a time); 0: this node sends none.",
+        _parse_int_in(0, 1000),
+    )
+    webhook_batch: int = _setting(100, "Most changes in one webhook delivery (one POST).", _parse_int_in(1, 10_000))
+    webhook_timeout_ms: int = _setting(
+        10_000,
+        "How long one webhook delivery attempt may take in total (connect, send, answer), in ms; longer is a "
+        "failed attempt, retried.",
+        _parse_int_in(1, 300_000),
+    )
+    webhook_retry_base_ms: int = _setting(
+        5_000,
+        "Webhook retry backoff: the delay before retry n of a failure run is random in [0, min(cap, base * 2^(n-1))], "
+        "in ms.",
+        _parse_int_in(1, 2**31 - 1),
+    )
+    webhook_retry_cap_ms: int = _setting(
+        3_600_000, "Webhook retry backoff: the longest delay window, in ms.", _parse_int_in(1, 2**31 - 1)
+    )
+    webhook_max_failures: int = _setting(
+        15,
+        "Consecutive failed attempts after which a webhook is disabled (the reason is shown to its member).",
+        _parse_int_in(1, 1_000_000),
+    )
+    webhook_poll_ms: int = _setting(
+        1000,
+        "How often the webhook dispatcher looks for work without being woken (changes written by other nodes, "
+        "retries falling due), in ms.",
+        _parse_int_in(10, 3_600_000),
+    )
+    webhook_allow_http_localhost: bool = _setting(
+        True,
+        "Allow webhook URLs with plain http:// to localhost, 127.0.0.1 and [::1] (tests, demos, a local relay); "
+        "every other webhook URL must be https://.",
+        _parse_bool,
+    )
+    webhook_secret_grace_s: int = _setting(
+        86_400,
+        "After a webhook secret is rotated, how long deliveries are also signed with the previous secret, in seconds.",
+        _parse_int_in(0, 30 * 86_400),
+    )
+    webhook_log_retention: int = _setting(
+        7 * 24 * 3600,
+        "How long delivered webhook deliveries stay in the delivery log, in seconds (pending ones stay until sent).",
+        _parse_int_in(0, 2**31 - 1),
     )
 
     @classmethod

@@ -27,12 +27,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(runtime: Runtime, *, daemons: bool = True) -> Iterator[str]:
-    """Serve ``create_app(runtime)`` until the block ends; yields the base URL."""
+def live_server(
+    runtime: Runtime, *, daemons: bool = True, port: int | None = None, shutdown_timeout_s: int | None = None
+) -> Iterator[str]:
+    """Serve ``create_app(runtime)`` until the block ends; yields the base URL.
+
+    ``port`` (default: a free one) lets a test start a server again where clients already point (a restart);
+    ``shutdown_timeout_s`` bounds how long stopping waits for open responses such as streams before cutting them off
+    (default: it waits for them, up to the 10 s join)."""
     from ringfence.api import create_app
 
-    port = free_port()
-    config = uvicorn.Config(create_app(runtime, daemons=daemons), host="127.0.0.1", port=port, log_level="warning")
+    port = free_port() if port is None else port
+    config = uvicorn.Config(
+        create_app(runtime, daemons=daemons),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=shutdown_timeout_s,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

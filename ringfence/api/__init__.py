@@ -17,7 +17,7 @@ from ringfence.api.errors import install_error_handlers
 from ringfence.api.fast import FastLookups
 from ringfence.api.limits import BodyLimit
 from ringfence.api.metrics import Metrics, MetricsMiddleware
-from ringfence.api.routes import changes, export, health, members, numbers, reports
+from ringfence.api.routes import changes, export, files, health, members, numbers, reports, webhooks
 from ringfence.daemons import start_daemons
 from ringfence.runtime import Runtime
 
@@ -55,7 +55,7 @@ def create_app(runtime: Runtime, *, fast_paths: bool = True, daemons: bool = Tru
     api.state.runtime = runtime
     api.state.metrics = metrics
     install_error_handlers(api)
-    for module in (health, numbers, reports, members, export, changes):
+    for module in (health, numbers, reports, members, export, changes, files, webhooks):
         api.include_router(module.router)
     app: ASGIApp = MetricsMiddleware(api, metrics)
     app = BodyLimit(app, runtime.settings.max_body_bytes, exempt=("/v1/reports/bulk",))

@@ -72,6 +72,10 @@ def serve(state: State, host: str | None, port: int | None, demo: bool) -> None:
         _announce_demo(runtime, base)
     state.close()  # the server's worker opens its own runtime and loads the index
     click.echo(f"ringfence listening on {base} (API docs: {base}/docs); Ctrl-C stops it")
+    if settings.dns_port:
+        hosts = [h.strip() for h in settings.dns_host.split(",") if h.strip()]
+        where = " ".join(f"[{h}]:{settings.dns_port}" if ":" in h else f"{h}:{settings.dns_port}" for h in hosts)
+        click.echo(f"dns: udp+tcp {where}, zone {settings.dns_zone}")
     run_server(settings)
 
 

@@ -87,7 +87,7 @@ class ChangeLog:
         if size == 0:
             return ChangeBatch.from_rows([])
         self.lock(conn)  # re-entrant: a no-op when the write already holds it
-        head = self._head(conn)
+        head = self.head_at(conn)
         state = np.asarray(listings, dtype=np.int64).reshape(size, 6)
         is_listed = np.full(size, listed) if isinstance(listed, bool) else np.asarray(listed, dtype=bool)
         codes = KIND_CODES[kinds] if isinstance(kinds, ChangeKind) else [KIND_CODES[k] for k in kinds]
@@ -113,13 +113,16 @@ class ChangeLog:
             cursor.close()
         return batch
 
-    def _head(self, conn: Connection) -> int:
+    @staticmethod
+    def head_at(conn: Connection) -> int:
+        """The newest seq as ``conn``'s transaction sees it (for readers that need it consistent with other reads)."""
         top = _fetch(conn, "SELECT max(seq) FROM changes", ())[0][0]
         if top is not None:
             return int(top)
-        return self._pruned(conn)
+        return ChangeLog._pruned(conn)
 
-    def _pruned(self, conn: Connection) -> int:
+    @staticmethod
+    def _pruned(conn: Connection) -> int:
         mark = _mark(conn)
         rows = _fetch(conn, f"SELECT value FROM feed_state WHERE name = {mark}", (_PRUNED,))
         return int(rows[0][0]) if rows else 0
@@ -128,7 +131,7 @@ class ChangeLog:
     def head(self) -> int:
         """The newest seq (0 before the first change)."""
         with self.engine.connect() as conn:
-            return self._head(conn)
+            return self.head_at(conn)
 
     def floor(self) -> int:
         """The newest seq that retention has deleted: a reader asking for changes after an older seq missed some."""

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ringfence.api.auth import require
 from ringfence.api.render import json_response
+from ringfence.feed.bus import node_status
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
 
@@ -22,7 +23,7 @@ async def health() -> Response:
     return json_response({"status": "ok"})
 
 
-@router.get("/ready", summary="The store answers and the index is loaded")
+@router.get("/ready", summary="The store answers and the index is loaded; the node and its change bus")
 def ready(request: Request) -> Response:
     runtime = request.app.state.runtime
     try:
@@ -30,7 +31,8 @@ def ready(request: Request) -> Response:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # the store being down is the answer here, not an error of ours
         return json_response({"status": "unavailable", "reason": f"store: {type(exc).__name__}"}, 503)
-    return json_response({"status": "ready", "listings": len(runtime.registry.index)})
+    # ready while NATS is down too: the index answers, and the store brings changes of other nodes
+    return json_response({"status": "ready", "listings": len(runtime.registry.index), **node_status(runtime.feed)})
 
 
 @router.get("/metrics", summary="Prometheus metrics (admin key: scrape with a bearer token)")
