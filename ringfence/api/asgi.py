@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.types import ASGIApp
 
 from ringfence.api import create_app
@@ -13,4 +15,6 @@ __all__ = ["app"]
 
 def app() -> ASGIApp:
     """Build the runtime from ``RINGFENCE_*`` settings and the app over it."""
+    if not logging.getLogger().handlers:  # the server process: ringfence's own log lines, with time and level
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return create_app(Runtime.open(Settings.from_env()))

@@ -43,6 +43,9 @@ log = logging.getLogger("ringfence.webhooks")
 
 #: Most deliveries one webhook gets queued in one pass of :meth:`Dispatcher.enqueue` (the others get a turn).
 MAX_PAGES_PER_PASS = 20
+#: Most deliveries waiting per webhook: they go one at a time anyway, so a webhook further behind (an endpoint
+#: being retried, a replay from an old seq) keeps the rest in the change log, behind its cursor, not in the queue.
+MAX_QUEUED = 100
 #: The shortest lease on a delivery being sent: longer than any attempt may take.
 MIN_LEASE_MS = 30_000
 
@@ -99,8 +102,8 @@ class Dispatcher:
         head = self.log.head()
         floor = self.log.floor()
         queued = 0
-        for webhook_id, cursor, where in hooks:
-            if cursor >= head:
+        for webhook_id, cursor, where, pending in hooks:
+            if cursor >= head or pending >= MAX_QUEUED:
                 continue
             if cursor < floor:
                 reason = (
@@ -110,7 +113,7 @@ class Dispatcher:
                 if self.store.disable(webhook_id, reason, self.clock.now_ms()):
                     log.warning("webhook %s disabled: %s", webhook_id, reason)
                 continue
-            for _ in range(MAX_PAGES_PER_PASS):
+            for _ in range(min(MAX_PAGES_PER_PASS, MAX_QUEUED - pending)):
                 changes, reached = self.log.read_page(cursor, self.settings.webhook_batch, where)
                 if reached <= cursor:
                     break

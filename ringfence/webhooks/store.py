@@ -207,11 +207,19 @@ class WebhookStore:
         return result.rowcount == 1
 
     # --- the queue: in -----------------------------------------------------------------------------------------
-    def active(self) -> list[tuple[str, int, ChangeFilter]]:
-        """(id, cursor, filter) of every enabled webhook: what the dispatcher turns changes into deliveries for."""
-        query = select(_W.id, _W.cursor_seq, _W.filter_json).where(_W.enabled == 1).order_by(_W.id)
+    def active(self) -> list[tuple[str, int, ChangeFilter, int]]:
+        """(id, cursor, filter, deliveries pending) of every enabled webhook: what the dispatcher queues changes for."""
+        queued = webhook_deliveries.alias("queued")
+        pending = (
+            select(func.count())
+            .select_from(queued)
+            .where(queued.c.webhook_id == _W.id, queued.c.status == _PENDING)
+            .scalar_subquery()
+        )
+        query = select(_W.id, _W.cursor_seq, _W.filter_json, pending.label("pending")).where(_W.enabled == 1)
         with self.engine.connect() as conn:
-            return [(row.id, row.cursor_seq, _filter(row.filter_json)) for row in conn.execute(query)]
+            rows = conn.execute(query.order_by(_W.id))
+            return [(row.id, row.cursor_seq, _filter(row.filter_json), int(row.pending)) for row in rows]
 
     def advance(self, webhook_id: str, cursor: int, reached: int, delivery: NewDelivery | None, now_ms: int) -> bool:
         """Move the cursor from ``cursor`` to ``reached`` and queue ``delivery``, in one transaction.

@@ -13,7 +13,8 @@ __all__ = ["delivery_view", "webhook_view"]
 
 
 def webhook_view(webhook: Webhook, now_ms: int) -> dict[str, Any]:
-    previous = webhook.previous_secret is not None and webhook.previous_until_ms is not None
+    until = webhook.previous_until_ms
+    previous_valid = webhook.previous_secret is not None and until is not None and now_ms < until
     return {
         "id": webhook.id,
         "member": webhook.member_name,
@@ -25,11 +26,7 @@ def webhook_view(webhook: Webhook, now_ms: int) -> dict[str, Any]:
         "disabled_at": iso(webhook.disabled_ms),
         "consecutive_failures": webhook.failures,
         "cursor": webhook.cursor,
-        "previous_secret_valid_until": (
-            iso(webhook.previous_until_ms)
-            if previous and webhook.previous_until_ms is not None and now_ms < webhook.previous_until_ms
-            else None
-        ),
+        "previous_secret_valid_until": iso(until) if previous_valid else None,
         "created_at": iso(webhook.created_ms),
         "updated_at": iso(webhook.updated_ms),
     }

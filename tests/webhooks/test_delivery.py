@@ -347,7 +347,7 @@ def test_the_cursor_moves_only_from_where_it_was_read(runtime: Runtime, keys: Ke
     hook = _hook(runtime, "https://hooks.example.net/x")
     report(runtime, GB[0])
     store = WebhookStore(runtime.engine)
-    [(hook_id, cursor, _where)] = store.active()
+    [(hook_id, cursor, _where, _pending)] = store.active()
     assert hook_id == hook
     dispatcher(runtime, "node-b").enqueue()  # another node got there first
     late = NewDelivery("dl_late", DeliveryKind.CHANGES, 1, 1, 1, "{}")
@@ -380,3 +380,21 @@ async def test_a_webhook_behind_retention_is_disabled_and_must_restart_from_a_sn
     assert resumed.status_code == 200 and resumed.json()["webhook"]["enabled"] is True
     assert d.enqueue() == 1
     assert [(q.first_seq, q.last_seq) for q in deliveries(runtime, paused)] == [(3, 3)]
+
+
+async def test_the_queue_of_a_webhook_is_bounded_and_the_rest_waits_in_the_feed(
+    runtime: Runtime, keys: Keys, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ringfence.webhooks import dispatcher as module
+
+    monkeypatch.setattr(module, "MAX_QUEUED", 2)
+    hook = _hook(runtime, receiver.url)
+    for number in GB[:9]:
+        report(runtime, number)
+    d = dispatcher(runtime)
+    assert d.enqueue() == 2 and d.enqueue() == 0
+    assert WebhookService.of(runtime).get(hook).cursor == 6  # seqs 7 to 9 stay in the change log
+    async with d.client() as client:
+        for _ in range(3):
+            await d.run_once(client)
+    assert [c["seq"] for r in receiver.wait_for(3) for c in r.json["changes"]] == list(range(1, 10))
