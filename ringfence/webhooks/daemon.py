@@ -91,7 +91,7 @@ async def deliver_forever(runtime: Runtime, dispatcher: Dispatcher | None = None
                     await asyncio.wait_for(wake.wait(), sleep)
         finally:
             bell.cancel()
-            tasks = list(inflight.values())
+            tasks = [bell, *inflight.values()]
             for task in tasks:
                 task.cancel()
             for task in tasks:
