@@ -17,4 +17,5 @@ def app() -> ASGIApp:
     """Build the runtime from ``RINGFENCE_*`` settings and the app over it."""
     if not logging.getLogger().handlers:  # the server process: ringfence's own log lines, with time and level
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     return create_app(Runtime.open(Settings.from_env()))
