@@ -66,8 +66,8 @@ class Follower:
 
     def request(self) -> tuple[Params, dict[str, str]]:
         """Query parameters and headers of the next connection: resume after the last seq handed out."""
-        params: Params = [*self.filters]
-        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache", }
+        params: Params = [("since", str(self.last_seq)), *self.filters]
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache", "Last-Event-ID": str(self.last_seq)}
         return params, headers
 
     def check_answer(self, status: int, content_type: str, error_body: bytes) -> None:

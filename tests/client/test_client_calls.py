@@ -91,9 +91,7 @@ def test_a_bad_number_alone_raises_typed(reader: RingfenceClient) -> None:
         assert caught.value.code == "invalid_number"
 
 
-def test_a_batch_over_the_servers_limit_is_split_and_keeps_its_order(
-    runtime: Runtime, reader: RingfenceClient
-) -> None:
+def test_a_batch_over_the_servers_limit_is_split_and_keeps_its_order(runtime: Runtime, reader: RingfenceClient) -> None:
     _list(runtime, 442079460203)
     _list(runtime, 442079460209, Category.SMISHING)
     numbers = [f"+4420794602{i:02d}" for i in range(11)]
@@ -214,9 +212,11 @@ def test_a_reader_cannot_report_and_a_bad_key_cannot_read(url: str, reader: Ring
         reader.bulk_report([NewReport("+442079460500", "irsf")])
     assert bulk.value.status == 403
 
-    with RingfenceClient(url, "rf_nobody_0000000000000000000000000000000000000000000") as stranger:
-        with pytest.raises(AuthError) as unknown:
-            stranger.lookup("+442079460500")
+    with (
+        RingfenceClient(url, "rf_nobody_0000000000000000000000000000000000000000000") as stranger,
+        pytest.raises(AuthError) as unknown,
+    ):
+        stranger.lookup("+442079460500")
     assert unknown.value.status == 401
 
 

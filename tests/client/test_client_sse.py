@@ -99,7 +99,9 @@ def _expected(events: list[Sent]) -> tuple[list[ServerSentEvent], int | None]:
 
 @settings(max_examples=300)
 @given(streams(), st.lists(st.integers(0, 2000), max_size=30))
-def test_events_survive_any_line_endings_comments_and_chunking(stream: tuple[list[Sent], bytes], cuts: list[int]) -> None:
+def test_events_survive_any_line_endings_comments_and_chunking(
+    stream: tuple[list[Sent], bytes], cuts: list[int]
+) -> None:
     events, raw = stream
     parser = SSEParser()
     got: list[ServerSentEvent] = []
@@ -148,9 +150,7 @@ def test_spec_corner_cases() -> None:
     parser = SSEParser()
     assert parser.feed(raw) == [ServerSentEvent("message", "x", "1")]
     assert parser.retry_ms is None
-    assert parse_events([b"\xef\xbb\xbfdata: a\n\n\xef\xbb\xbfdata: b\n\n"]) == [
-        ServerSentEvent("message", "a", None)
-    ]
+    assert parse_events([b"\xef\xbb\xbfdata: a\n\n\xef\xbb\xbfdata: b\n\n"]) == [ServerSentEvent("message", "a", None)]
 
 
 def test_utf8_split_inside_a_character_and_bad_bytes() -> None:

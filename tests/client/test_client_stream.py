@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -82,6 +83,18 @@ class Collector:
         item = self._queue.get(timeout=timeout)
         assert isinstance(item, BaseException), f"expected an error, got {item}"
         return item
+
+
+@contextmanager
+def watchdog(client: RingfenceClient, timeout: float = WAIT_S) -> Iterator[None]:
+    """Close ``client`` (ending its streams) if the block runs longer than ``timeout``: a stream that does not do
+    what the test expects then fails the test instead of blocking it for ever."""
+    timer = threading.Timer(timeout, client.close)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _report(runtime: Runtime, writer: Member, number: int, category: Category = Category.IRSF) -> None:
@@ -171,7 +184,7 @@ def test_an_expired_start_raises_feed_expired(
     _report(runtime, writer, 442079460303)
     assert runtime.feed.log.prune(clock.now_ms() - runtime.settings.change_retention * 1000) == 3
 
-    with RingfenceClient(url, keys.reader) as client:
+    with RingfenceClient(url, keys.reader) as client, watchdog(client):
         with pytest.raises(FeedExpired) as caught:
             next(client.changes(since=1))
         assert (caught.value.since, caught.value.floor, caught.value.head) == (1, 3, 4)
@@ -207,7 +220,7 @@ def test_a_stream_that_reconnects_past_retention_raises_feed_expired(
 
 def test_closing_from_another_thread_ends_a_blocked_read_at_once(url: str, keys: Keys) -> None:
     # nothing happens on the feed and the keep-alive is 30 s away: only the close can end the read
-    with RingfenceClient(url, keys.reader) as client:
+    with RingfenceClient(url, keys.reader) as client, watchdog(client):
         stream = client.changes()
         threading.Timer(0.5, stream.close).start()
         started = time.monotonic()
@@ -223,7 +236,7 @@ def test_closing_from_another_thread_ends_a_blocked_read_at_once(url: str, keys:
 
 
 def test_breaking_out_and_closing_stops_the_stream(url: str, keys: Keys, runtime: Runtime, writer: Member) -> None:
-    with RingfenceClient(url, keys.reader) as client:
+    with RingfenceClient(url, keys.reader) as client, watchdog(client):
         _report(runtime, writer, 442079460500)
         _report(runtime, writer, 442079460501)
         with client.changes(since=0) as stream:
@@ -238,7 +251,7 @@ def test_breaking_out_and_closing_stops_the_stream(url: str, keys: Keys, runtime
 
 
 def test_a_bad_key_on_the_stream_raises(url: str) -> None:
-    with RingfenceClient(url, "rf_nobody_0000000000000000000000000000000000000000000") as client:
+    with RingfenceClient(url, "rf_nobody_0000000000000000000000000000000000000000000") as client, watchdog(client):
         with pytest.raises(AuthError) as caught:
             next(client.changes(since=0))
         assert caught.value.status == 401
