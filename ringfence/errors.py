@@ -11,6 +11,7 @@ from typing import Any
 __all__ = [
     "Conflict",
     "Forbidden",
+    "Gone",
     "InvalidInput",
     "InvalidNumber",
     "NotFound",

@@ -19,6 +19,7 @@ from ringfence.api.errors import error_body
 from ringfence.api.metrics import Metrics
 from ringfence.errors import RingfenceError
 from ringfence.numbers import normalise
+from ringfence.numbers.regions import check_region
 from ringfence.registry.models import Role
 from ringfence.registry.views import lookup_answer
 from ringfence.runtime import Runtime
@@ -57,7 +58,8 @@ class FastLookups:
             principal.require(Role.READER)
             region = self.runtime.settings.default_region
             if scope["query_string"]:
-                region = parse_qs(scope["query_string"].decode("latin-1")).get("region", [region])[-1] or region
+                asked = parse_qs(scope["query_string"].decode("latin-1")).get("region", [None])[-1]
+                region = check_region(asked) or region
             registry = self.runtime.registry
             number = normalise(raw, region)
             listing = registry.lookup(number)

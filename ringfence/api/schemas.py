@@ -81,6 +81,7 @@ class ReportBody(BaseModel):
     occurred_at: str | None = Field(None, description="ISO 8601; default: when received")
     note: str | None = Field(None, max_length=2000)
     report_id: str | None = Field(None, max_length=200, description="Your reference: a retry with it is idempotent")
+    region: str | None = Field(None, description="Region for a national-format number (default: the server's)")
 
 
 class ReportOut(BaseModel):

@@ -121,8 +121,9 @@ class AsyncRingfenceClient:
         occurred_at: datetime | str | None = None,
         note: str | None = None,
         report_id: str | None = None,
+        region: str | None = None,
     ) -> ReportResult:
-        return await self._send(calls.report(number, category, occurred_at, note, report_id))
+        return await self._send(calls.report(number, category, occurred_at, note, report_id, region))
 
     async def bulk_report(
         self, source: BulkSource, *, region: str | None = None, fmt: BulkFormat | None = None

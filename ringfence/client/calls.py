@@ -214,7 +214,12 @@ def remove_listing(number: str, region: str | None) -> Call[int]:
 
 # --- reports --------------------------------------------------------------------------------------------------
 def report(
-    number: str, category: str, occurred_at: datetime | str | None, note: str | None, report_id: str | None
+    number: str,
+    category: str,
+    occurred_at: datetime | str | None,
+    note: str | None,
+    report_id: str | None,
+    region: str | None = None,
 ) -> Call[ReportResult]:
     """One report. Safe to retry only with a ``report_id``: the server then stores it once."""
     body: dict[str, object] = {"number": number, "category": category}
@@ -224,6 +229,8 @@ def report(
         body["note"] = note
     if report_id is not None:
         body["report_id"] = report_id
+    if region is not None:
+        body["region"] = region
     return Call(
         "POST", "/v1/reports", _report_result, body=_json(body), idempotent=report_id is not None, content_type=_JSON
     )

@@ -147,14 +147,15 @@ class RingfenceClient:
         occurred_at: datetime | str | None = None,
         note: str | None = None,
         report_id: str | None = None,
+        region: str | None = None,
     ) -> ReportResult:
         """Report ``number`` as used for ``category`` fraud (irsf, wangiri, vishing, ...).
 
         With ``report_id`` (your own reference) the report is stored once however often it is sent: a repeat answers
         ``duplicate=True``, and the call is retried after a connection failure. The server counts a repeat as the
-        same report only when number, category, ``occurred_at`` and note are the same: give ``occurred_at`` (else
-        the server takes the time it received each attempt, and a repeat raises ConflictError)."""
-        return self._send(calls.report(number, category, occurred_at, note, report_id))
+        same report when number, category and note are the same and ``occurred_at`` is too or was left out.
+        ``region`` reads a national-format number (default: the server's region)."""
+        return self._send(calls.report(number, category, occurred_at, note, report_id, region))
 
     def bulk_report(
         self, source: BulkSource, *, region: str | None = None, fmt: BulkFormat | None = None

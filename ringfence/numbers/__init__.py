@@ -12,6 +12,7 @@ from ringfence.numbers.canonical import normalise
 from ringfence.numbers.lookup import info, info_many
 from ringfence.numbers.normalise import format_e164
 from ringfence.numbers.plan import REGIONS, compile_all
+from ringfence.numbers.regions import check_region
 from ringfence.numbers.types import NUMBER_TYPES, NumberInfo, NumberType
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "REGIONS",
     "NumberInfo",
     "NumberType",
+    "check_region",
     "compile_all",
     "format_e164",
     "info",

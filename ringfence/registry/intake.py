@@ -106,4 +106,5 @@ def parse_report(
         occurred_ms=occurred_ms,
         note=_optional_text(fields, "note", MAX_NOTE),
         report_id=_optional_text(fields, "report_id", MAX_REPORT_ID),
+        occurred_given=occurred not in (None, ""),
     )

@@ -90,6 +90,7 @@ class NewReport(NamedTuple):
     occurred_ms: int
     note: str | None = None
     report_id: str | None = None
+    occurred_given: bool = True  # False: occurred_ms is the time of receipt, not the member's own
 
 
 @dataclass(frozen=True, slots=True)

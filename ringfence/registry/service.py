@@ -63,12 +63,10 @@ def _report(row: object) -> Report:
 
 
 def _same(stored: Report, new: NewReport) -> bool:
-    return (stored.number, stored.category, stored.occurred_ms, stored.note) == (
-        new.number,
-        new.category,
-        new.occurred_ms,
-        new.note,
-    )
+    """Is ``new`` a retry of ``stored``? A retry that leaves occurred_at out (so it defaults to the time of receipt,
+    which differs per attempt) matches on the rest."""
+    same_time = stored.occurred_ms == new.occurred_ms or not new.occurred_given
+    return same_time and (stored.number, stored.category, stored.note) == (new.number, new.category, new.note)
 
 
 def _report_id_conflict(report_id: str) -> Conflict:

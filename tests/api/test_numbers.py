@@ -153,3 +153,10 @@ async def test_batch_body_is_read_as_json_whatever_the_content_type(client: http
     )
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "invalid_body"
     assert unknown.json()["error"]["details"]["problems"][0]["field"] == "colour"
+
+
+@pytest.mark.parametrize("path", ["/v1/numbers/020%207946%200018?region=UK", "/v1/numbers/020%207946%200018?region=ZZ"])
+async def test_an_unknown_region_is_refused_naming_it(either: httpx.AsyncClient, keys: Keys, path: str) -> None:
+    answer = await either.get(path, headers=bearer(keys.reader))
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "unknown_region" and path[-2:] in answer.json()["error"]["message"]

@@ -37,6 +37,29 @@ async def test_a_report_is_stored_and_answered_with_the_listing(client: httpx.As
     assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "report_id_conflict"
 
 
+async def test_a_retry_without_occurred_at_is_still_a_duplicate(
+    client: httpx.AsyncClient, keys: Keys, runtime: Runtime
+) -> None:
+    """occurred_at defaults to the time of receipt, which differs per attempt; the retry must still match."""
+    body = {"number": "+442079460018", "category": "vishing", "report_id": "no-time-1"}
+    first = await client.post("/v1/reports", json=body, headers=bearer(keys.reporter))
+    runtime.clock.advance(5_000)  # type: ignore[attr-defined]
+    retry = await client.post("/v1/reports", json=body, headers=bearer(keys.reporter))
+    assert first.status_code == 201 and retry.status_code == 200 and retry.json()["duplicate"] is True
+    assert retry.json()["report"]["occurred_at"] == first.json()["report"]["occurred_at"]
+    other_time = {**body, "occurred_at": "2026-09-01T10:00:00Z"}
+    conflict = await client.post("/v1/reports", json=other_time, headers=bearer(keys.reporter))
+    assert conflict.status_code == 409  # an explicit, different time is a different report
+
+
+async def test_a_report_may_name_the_region_of_a_national_number(client: httpx.AsyncClient, keys: Keys) -> None:
+    body = {"number": "01 42 68 53 00", "category": "vishing", "region": "FR"}
+    answer = await client.post("/v1/reports", json=body, headers=bearer(keys.reporter))
+    assert answer.status_code == 201 and answer.json()["report"]["number"] == "+33142685300"
+    bad = await client.post("/v1/reports", json={**body, "region": "ZZ"}, headers=bearer(keys.reporter))
+    assert bad.status_code == 422 and "ZZ" in bad.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

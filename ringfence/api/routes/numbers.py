@@ -13,6 +13,7 @@ from ringfence.api.render import json_response
 from ringfence.api.schemas import ErrorAnswer, LookupAnswer, LookupManyAnswer, LookupRequest, ReportsAnswer
 from ringfence.errors import TooLarge
 from ringfence.numbers import normalise
+from ringfence.numbers.regions import check_region
 from ringfence.registry.lookups import lookup_batch
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
@@ -36,7 +37,7 @@ async def get_number(
     number: str, request: Request, region: Region = None, _who: Principal = require(Role.READER)
 ) -> Response:
     runtime = _runtime(request)
-    value = normalise(number, region or runtime.settings.default_region)
+    value = normalise(number, check_region(region) or runtime.settings.default_region)
     return json_response(lookup_answer(value, runtime.registry.lookup(value)))
 
 
@@ -56,7 +57,7 @@ async def lookup_many(request: Request, _who: Principal = require(Role.READER)) 
             code="batch_too_large",
             details={"count": len(body.numbers), "limit": runtime.settings.max_batch},
         )
-    answer = lookup_batch(runtime.registry, body.numbers, body.region or runtime.settings.default_region)
+    answer = lookup_batch(runtime.registry, body.numbers, check_region(body.region) or runtime.settings.default_region)
     return Response(answer.to_json(), media_type="application/json")
 
 
@@ -65,7 +66,7 @@ def remove_listing(
     number: str, request: Request, region: Region = None, who: Principal = require(Role.ADMIN)
 ) -> Response:
     runtime = _runtime(request)
-    value = normalise(number, region or runtime.settings.default_region)
+    value = normalise(number, check_region(region) or runtime.settings.default_region)
     removed = runtime.registry.remove_listing(who.member, value)
     return json_response({"number": f"+{value}", "removed_reports": removed})
 
@@ -81,6 +82,6 @@ def number_reports(
     _who: Principal = require(Role.ADMIN),
 ) -> Response:
     runtime = _runtime(request)
-    value = normalise(number, region or runtime.settings.default_region)
+    value = normalise(number, check_region(region) or runtime.settings.default_region)
     found = runtime.registry.reports(number=value, include_withdrawn=include_withdrawn, limit=limit, before=before)
     return json_response(reports_page(found, limit, include_member=True))

@@ -15,6 +15,7 @@ from ringfence.api.body import json_body, openapi_body
 from ringfence.api.render import json_response
 from ringfence.api.schemas import BulkAnswer, ErrorAnswer, ReportAnswer, ReportBody, ReportsAnswer
 from ringfence.errors import InvalidInput, TooLarge
+from ringfence.numbers.regions import check_region
 from ringfence.registry.files import import_reports, store_rows
 from ringfence.registry.intake import parse_report
 from ringfence.registry.members import Principal
@@ -52,9 +53,9 @@ async def create_report(request: Request, who: Principal = require(Role.REPORTER
 
 def _store_report(runtime: Runtime, who: Principal, body: ReportBody) -> Response:
     new = parse_report(
-        body.model_dump(exclude_none=True),
+        body.model_dump(exclude_none=True, exclude={"region"}),
         now_ms=runtime.clock.now_ms(),
-        region=runtime.settings.default_region,
+        region=check_region(body.region) or runtime.settings.default_region,
         future_skew_ms=runtime.settings.future_skew_ms,
     )
     report, created = runtime.registry.report(who.member, new)
@@ -111,7 +112,7 @@ async def bulk_reports(
     runtime = _runtime(request)
     body = await _read_body(request, runtime.settings.max_bulk_bytes)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    region = region or runtime.settings.default_region
+    region = check_region(region) or runtime.settings.default_region
     if media == "application/json":
         rows = _json_rows(body)
         outcome = await run_in_threadpool(
