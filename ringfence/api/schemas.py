@@ -14,6 +14,7 @@ __all__ = [
     "ChangeOut",
     "ChangesPage",
     "ErrorAnswer",
+    "FeedHead",
     "KeyAnswer",
     "LookupAnswer",
     "LookupRequest",
@@ -167,3 +168,9 @@ class ChangesPage(BaseModel):
     changes: list[ChangeOut]
     next: int = Field(description="Pass as since for the next page")
     head: int = Field(description="The newest seq in the feed")
+
+
+class FeedHead(BaseModel):
+    head: int = Field(description="The newest seq in the feed")
+    floor: int = Field(description="The newest seq retention deleted: a start older than this is refused")
+    applied: int = Field(description="The newest seq this node's index reflects")

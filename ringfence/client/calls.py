@@ -60,7 +60,6 @@ Texts = str | Iterable[str] | None
 USER_AGENT = f"ringfence-client/{__version__}"
 STREAM_PATH = "/v1/changes/stream"
 #: A ``since`` beyond any seq: the paged feed then answers at once with no changes, and its ``head``.
-_BEYOND = 2**62
 #: Numbers safe to put in a URL path as they are; anything else is looked up through the batch route.
 _PLAIN_NUMBER = re.compile(r"\+?[0-9][0-9 ().\-]*")
 _JSON = "application/json"
@@ -278,5 +277,4 @@ def changes_page(since: int, limit: int, filters: Params) -> Call[ChangesPage]:
 
 def head() -> Call[int]:
     """The newest seq in the feed."""
-    params: Params = [("since", str(_BEYOND)), ("limit", "1")]
-    return Call("GET", "/v1/changes", lambda value: Fields(value).integer("head"), params)
+    return Call("GET", "/v1/changes/head", lambda value: Fields(value).integer("head"))

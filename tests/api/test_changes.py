@@ -47,6 +47,18 @@ async def test_the_page_lists_changes_after_since_with_next_and_head(
     assert "member" not in orjson.dumps(body).decode()  # never who reported
 
 
+async def test_head_says_where_the_feed_stands(
+    client: httpx.AsyncClient, runtime: Runtime, keys: Keys, clock: FixedClock
+) -> None:
+    member = _reporter(runtime)
+    for i in range(3):
+        _report(runtime, member, 447700900000 + i)
+    clock.advance(8 * DAY)
+    runtime.feed.log.prune(clock.now_ms() - 7 * DAY)
+    answer = await client.get("/v1/changes/head", headers=bearer(keys.reader))
+    assert answer.json() == {"head": 3, "floor": 2, "applied": 3}
+
+
 async def test_the_page_filters(client: httpx.AsyncClient, runtime: Runtime, keys: Keys) -> None:
     member = _reporter(runtime)
     _report(runtime, member, 442079460018)

@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ringfence.api.auth import principal_for, require
 from ringfence.api.render import json_response
-from ringfence.api.schemas import ChangesPage, ErrorAnswer
+from ringfence.api.schemas import ChangesPage, ErrorAnswer, FeedHead
 from ringfence.errors import InvalidInput, RingfenceError
 from ringfence.feed.filters import ChangeFilter
 from ringfence.feed.hub import SlowSubscriber
@@ -71,6 +71,15 @@ async def changes_page(
         }
 
     return json_response(await asyncio.to_thread(read))
+
+
+@router.get("/head", response_model=FeedHead, responses=_ERRORS, summary="Where the feed stands")
+async def feed_head(request: Request, _who: Principal = require(Role.READER)) -> Response:
+    """``head``: the newest seq; ``floor``: the newest seq retention deleted (start after it, or later);
+    ``applied``: the newest seq this node's index reflects."""
+    feed = _runtime(request).feed
+    head, floor = await asyncio.gather(asyncio.to_thread(feed.log.head), asyncio.to_thread(feed.log.floor))
+    return json_response({"head": head, "floor": floor, "applied": feed.applied})
 
 
 def _sse(changes: list[Change]) -> bytes:
