@@ -195,17 +195,16 @@ class ChangeLog:
         while True:
             with self.engine.begin() as conn:
                 mark = _mark(conn)
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_KEY})")
-                rows = _fetch(
-                    conn,
-                    f"SELECT seq FROM changes WHERE at_ms < {mark} AND seq < (SELECT max(seq) FROM changes) "
-                    f"ORDER BY seq LIMIT {mark}",
-                    (older_than_ms, chunk),
-                )
-                if not rows:
+                self.lock(conn)
+                # The oldest ``chunk`` changes, then the run of them older than the cut-off: times grow with seq
+                # (up to clock skew between nodes), so this reads a chunk per pass, never the whole log.
+                rows = _fetch(conn, f"SELECT seq, at_ms FROM changes ORDER BY seq LIMIT {mark}", (chunk + 1,))
+                old = 0
+                while old < min(len(rows) - 1, chunk) and rows[old][1] < older_than_ms:  # the newest stays
+                    old += 1
+                if old == 0:
                     return deleted
-                top = int(rows[-1][0])
+                top = int(rows[old - 1][0])
                 cursor = conn.connection.cursor()
                 try:
                     cursor.execute(f"DELETE FROM changes WHERE seq <= {mark}", (top,))
@@ -214,5 +213,5 @@ class ChangeLog:
                     cursor.execute(f"INSERT INTO feed_state (name, value) VALUES ({mark}, {mark})", (_PRUNED, top))
                 finally:
                     cursor.close()
-            if len(rows) < chunk:
+            if old < chunk:
                 return deleted

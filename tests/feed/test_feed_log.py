@@ -128,6 +128,20 @@ def test_retention_deletes_old_changes_keeps_the_newest_and_raises_the_floor(
     assert runtime.feed.log.head() == 6  # the sequence goes on from the kept head
 
 
+def test_retention_works_through_the_log_in_chunks_and_stops_at_the_first_recent_change(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    a, _, _ = _members(runtime)
+    for i in range(7):
+        runtime.registry.report(a, _new(447700900000 + i))
+    clock.advance(8 * DAY)
+    for i in range(3):
+        runtime.registry.report(a, _new(447700901000 + i))
+    assert runtime.feed.log.prune(clock.now_ms() - 7 * DAY, chunk=2) == 7
+    assert runtime.feed.log.floor() == 7
+    assert [c.seq for c in runtime.feed.log.read(7, 10)] == [8, 9, 10]
+
+
 def test_the_sequence_continues_after_pruning_and_a_restart(settings: Settings, clock: FixedClock) -> None:
     first = Runtime.open(settings, clock=clock)
     a = first.members.add("carrier-a", Role.REPORTER)[0]
