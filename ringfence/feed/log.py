@@ -11,45 +11,20 @@ seq N and later reads ``seq > N`` therefore never misses a change, which is what
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine
 
 from ringfence.feed.filters import ChangeFilter
-from ringfence.feed.models import KIND_CODES, Change, ChangeBatch, ChangeKind
+from ringfence.feed.models import COLUMNS, KIND_CODES, Change, ChangeBatch, ChangeKind
+from ringfence.store.driver import fetch, placeholder
 
 __all__ = ["ChangeLog"]
 
-_COLUMNS = (
-    "seq",
-    "at_ms",
-    "kind",
-    "number",
-    "listed",
-    "first_ms",
-    "last_ms",
-    "report_count",
-    "reporter_count",
-    "categories",
-)
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM changes"
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM changes"
 #: Any 64-bit constant naming the feed's PostgreSQL advisory lock ("ringfenc" in ASCII).
 _ADVISORY_KEY = 0x72696E6766656E63
 _PRUNED = "pruned_through"
-
-
-def _mark(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-
-def _fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 class ChangeLog:
@@ -104,8 +79,8 @@ class ChangeLog:
             reporter_count=kept[:, 4],
             categories=state[:, 5].copy(),
         )
-        mark = _mark(conn)
-        sql = f"INSERT INTO changes ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
+        mark = placeholder(conn)
+        sql = f"INSERT INTO changes ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))})"
         cursor = conn.connection.cursor()
         try:
             cursor.executemany(sql, batch.rows())
@@ -116,15 +91,15 @@ class ChangeLog:
     @staticmethod
     def head_at(conn: Connection) -> int:
         """The newest seq as ``conn``'s transaction sees it (for readers that need it consistent with other reads)."""
-        top = _fetch(conn, "SELECT max(seq) FROM changes", ())[0][0]
+        top = fetch(conn, "SELECT max(seq) FROM changes", ())[0][0]
         if top is not None:
             return int(top)
         return ChangeLog._pruned(conn)
 
     @staticmethod
     def _pruned(conn: Connection) -> int:
-        mark = _mark(conn)
-        rows = _fetch(conn, f"SELECT value FROM feed_state WHERE name = {mark}", (_PRUNED,))
+        mark = placeholder(conn)
+        rows = fetch(conn, f"SELECT value FROM feed_state WHERE name = {mark}", (_PRUNED,))
         return int(rows[0][0]) if rows else 0
 
     # --- reading -----------------------------------------------------------------------------------------------
@@ -141,8 +116,8 @@ class ChangeLog:
     def read_batch(self, since: int, limit: int) -> ChangeBatch:
         """Up to ``limit`` changes with seq > ``since``, oldest first, as columns."""
         with self.engine.connect() as conn:
-            mark = _mark(conn)
-            rows = _fetch(conn, f"{_SELECT} WHERE seq > {mark} ORDER BY seq LIMIT {mark}", (since, limit))
+            mark = placeholder(conn)
+            rows = fetch(conn, f"{_SELECT} WHERE seq > {mark} ORDER BY seq LIMIT {mark}", (since, limit))
         return ChangeBatch.from_rows(rows)
 
     def read(self, since: int, limit: int, where: ChangeFilter | None = None) -> list[Change]:
@@ -194,11 +169,11 @@ class ChangeLog:
         deleted = 0
         while True:
             with self.engine.begin() as conn:
-                mark = _mark(conn)
+                mark = placeholder(conn)
                 self.lock(conn)
                 # The oldest ``chunk`` changes, then the run of them older than the cut-off: times grow with seq
                 # (up to clock skew between nodes), so this reads a chunk per pass, never the whole log.
-                rows = _fetch(conn, f"SELECT seq, at_ms FROM changes ORDER BY seq LIMIT {mark}", (chunk + 1,))
+                rows = fetch(conn, f"SELECT seq, at_ms FROM changes ORDER BY seq LIMIT {mark}", (chunk + 1,))
                 old = 0
                 while old < min(len(rows) - 1, chunk) and rows[old][1] < older_than_ms:  # the newest stays
                     old += 1

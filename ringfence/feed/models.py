@@ -32,6 +32,19 @@ class ChangeKind(StrEnum):
 
 KINDS: tuple[ChangeKind, ...] = tuple(ChangeKind)
 KIND_CODES: dict[ChangeKind, int] = {kind: code for code, kind in enumerate(KINDS)}
+#: The columns of a change, in the order of the ``changes`` table and of :meth:`ChangeBatch.rows`.
+COLUMNS = (
+    "seq",
+    "at_ms",
+    "kind",
+    "number",
+    "listed",
+    "first_ms",
+    "last_ms",
+    "report_count",
+    "reporter_count",
+    "categories",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,19 +130,5 @@ class ChangeBatch:
 
     def select(self, mask: npt.NDArray[np.bool_]) -> ChangeBatch:
         return ChangeBatch(
-            *(getattr(self, name)[mask] for name in _FIELDS),
+            *(getattr(self, name)[mask] for name in COLUMNS),
         )
-
-
-_FIELDS = (
-    "seq",
-    "at_ms",
-    "kind",
-    "number",
-    "listed",
-    "first_ms",
-    "last_ms",
-    "report_count",
-    "reporter_count",
-    "categories",
-)

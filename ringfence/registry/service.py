@@ -29,6 +29,15 @@ from ringfence.store.tables import listings, reports
 __all__ = ["BulkOutcome", "RegistryService", "RowError"]
 
 _LOAD_CHUNK = 50_000
+#: A listing's columns in :class:`Listing` order.
+_LISTING_COLUMNS = (
+    listings.c.number,
+    listings.c.first_ms,
+    listings.c.last_ms,
+    listings.c.report_count,
+    listings.c.reporter_count,
+    listings.c.categories,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,14 +159,7 @@ class RegistryService:
         """Every listing, ordered by number, streamed from the store (exports)."""
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=batch).execute(
-                select(
-                    listings.c.number,
-                    listings.c.first_ms,
-                    listings.c.last_ms,
-                    listings.c.report_count,
-                    listings.c.reporter_count,
-                    listings.c.categories,
-                ).order_by(listings.c.number)
+                select(*_LISTING_COLUMNS).order_by(listings.c.number)
             )
             for row in result:
                 yield Listing(*row)
@@ -281,16 +283,7 @@ class RegistryService:
 
     @staticmethod
     def _listing_row(conn: Connection, number: int) -> Listing | None:
-        row = conn.execute(
-            select(
-                listings.c.number,
-                listings.c.first_ms,
-                listings.c.last_ms,
-                listings.c.report_count,
-                listings.c.reporter_count,
-                listings.c.categories,
-            ).where(listings.c.number == number)
-        ).first()
+        row = conn.execute(select(*_LISTING_COLUMNS).where(listings.c.number == number)).first()
         return None if row is None else Listing(*row)
 
     @staticmethod

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from ringfence.store.driver import fetch, placeholder
+
 __all__ = ["REPORT_COLUMNS", "fold_listings", "insert_reports", "numbers_reported_by"]
 
 REPORT_COLUMNS = ("member_id", "number", "category", "occurred_ms", "received_ms", "note", "report_id")
@@ -21,25 +23,11 @@ _MAX_PARAMS = 30_000
 _IN_CHUNK = 5_000  # under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters per statement
 
 
-def _placeholder(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-
-def _rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """Run ``sql`` on the DB-API cursor of ``conn``'s transaction: plain tuples, no Row objects per result row."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def insert_reports(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert report rows (tuples in :data:`REPORT_COLUMNS` order)."""
     if not rows:
         return
-    mark = _placeholder(conn)
+    mark = placeholder(conn)
     sql = f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES ({', '.join([mark] * len(REPORT_COLUMNS))})"
     cursor = conn.connection.cursor()
     try:
@@ -56,7 +44,7 @@ def fold_listings(conn: Connection, rows: list[tuple[int, ...]]) -> list[tuple[i
     """
     if not rows:
         return []
-    mark = _placeholder(conn)
+    mark = placeholder(conn)
     least, greatest = ("LEAST", "GREATEST") if conn.dialect.name == "postgresql" else ("MIN", "MAX")
     row_marks = "(" + ", ".join([mark] * len(_FOLD_COLUMNS)) + ")"
     per_statement = _MAX_PARAMS // len(_FOLD_COLUMNS)
@@ -75,7 +63,7 @@ def fold_listings(conn: Connection, rows: list[tuple[int, ...]]) -> list[tuple[i
             "RETURNING number, first_ms, last_ms, report_count, reporter_count, categories"
         )
         flat = tuple(value for row in part for value in row)
-        out.extend(_rows(conn, sql, flat))
+        out.extend(fetch(conn, sql, flat))
     return out
 
 
@@ -85,13 +73,13 @@ def numbers_reported_by(conn: Connection, member_id: int, numbers: set[int]) -> 
     Only numbers that are listed at all can have one, so the listings' primary key is asked first and the reports
     of the member only for those: a bulk file of mostly new numbers costs one cheap probe per number.
     """
-    mark = _placeholder(conn)
+    mark = placeholder(conn)
     ordered = sorted(numbers)
     listed: list[int] = []
     for start in range(0, len(ordered), _IN_CHUNK):
         part = ordered[start : start + _IN_CHUNK]
         sql = f"SELECT number FROM listings WHERE number IN ({', '.join([mark] * len(part))})"
-        listed.extend(row[0] for row in _rows(conn, sql, tuple(part)))
+        listed.extend(row[0] for row in fetch(conn, sql, tuple(part)))
     found: set[int] = set()
     for start in range(0, len(listed), _IN_CHUNK):
         part = listed[start : start + _IN_CHUNK]
@@ -99,5 +87,5 @@ def numbers_reported_by(conn: Connection, member_id: int, numbers: set[int]) -> 
             f"SELECT DISTINCT number FROM reports WHERE member_id = {mark} AND withdrawn_ms IS NULL "
             f"AND number IN ({', '.join([mark] * len(part))})"
         )
-        found.update(row[0] for row in _rows(conn, sql, (member_id, *part)))
+        found.update(row[0] for row in fetch(conn, sql, (member_id, *part)))
     return found
