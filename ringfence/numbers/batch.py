@@ -38,6 +38,20 @@ _LEFT_POWERS = np.array([10 ** (MAX_DIGITS - 1 - j) for j in range(MAX_DIGITS)],
 _POW10 = np.array([10**k for k in range(MAX_DIGITS + 1)], dtype=np.uint64)
 
 
+def _divide_by_powers(values: npt.NDArray[np.uint64], exponents: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
+    """``values // 10**exponents``, one scalar division per distinct exponent (a batch has few), which numpy does
+    several times faster than dividing by an array."""
+    low, high = int(exponents.min()), int(exponents.max())
+    if low == high:
+        same: npt.NDArray[np.uint64] = values // _POW10[low]
+        return same
+    out = np.empty_like(values)
+    for exp in np.unique(exponents).tolist():
+        rows = exponents == exp
+        out[rows] = values[rows] // _POW10[exp]
+    return out
+
+
 def _fast(strings: list[str]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int8]]:
     """(handled, value, reason index) for ``strings``; rows not handled must take the slow path."""
     size = len(strings)
@@ -52,19 +66,24 @@ def _fast(strings: list[str]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int
             h, v, r = _fast([strings[i] for i in ascii_rows])
             handled[ascii_rows], value[ascii_rows], reason[ascii_rows] = h, v, r
         return handled, value, reason
-    lens = np.fromiter(map(len, strings), np.int64, size)
-    digits = mat[:, 1:] - np.uint8(48)  # uint8 arithmetic: non-digits wrap to values > 9
+    # A row's length in the matrix (up to its last non-NUL byte) is never more than the string's, and is less
+    # only for a string longer than the width or ending in NUL; equal sums prove every row equal.
+    lens = _WIDTH - np.argmax(mat[:, ::-1] != 0, axis=1)
+    lens[(lens == _WIDTH) & (mat[:, -1] == 0)] = 0  # argmax found no non-NUL byte: an empty row
+    if int(lens.sum()) != len("".join(strings)):
+        lens = np.fromiter(map(len, strings), np.int64, size)
+    digits = mat[:, 1:] - np.uint8(48)  # uint8 arithmetic: non-digits (and the NUL padding) wrap to values > 9
+    is_digit = digits <= 9
     ndig = lens - 1
-    inside = np.arange(MAX_DIGITS) < ndig[:, None]
     canonical = (
         (mat[:, 0] == 43)
         & (lens <= _WIDTH)
         & (ndig > 2)
-        & ~((digits > 9) & inside).any(axis=1)
+        & (np.count_nonzero(is_digit, axis=1) == ndig)  # positions 1..ndig are digits (the rest is padding)
         & (digits[:, 0] > 0)
         & (digits[:, 0] <= 9)
     )
-    clean = np.where(inside, digits, np.uint8(0))
+    clean = digits * is_digit
     c1 = np.where(canonical, clean[:, 0], 0).astype(np.int64)
     c2 = c1 * 10 + clean[:, 1]
     c3 = c2 * 10 + clean[:, 2]
@@ -87,9 +106,9 @@ def _fast(strings: list[str]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int
     handled &= state == SAFE
     # Left-aligned value in uint64 (19 digits always fit), then shift right by the missing digits.
     left = clean.astype(np.uint64) @ _LEFT_POWERS
-    value = (left // _POW10[MAX_DIGITS - np.clip(ndig, 0, MAX_DIGITS)]).astype(np.int64)
+    value = _divide_by_powers(left, MAX_DIGITS - np.clip(ndig, 0, MAX_DIGITS)).astype(np.int64)
     # an all-zero national number is refused by the exact path: leave it to that path
-    handled &= (value.astype(np.uint64) % _POW10[np.clip(nsn_len, 0, MAX_DIGITS)]) != 0
+    handled &= (left - _divide_by_powers(left, MAX_DIGITS - cc_len) * _POW10[MAX_DIGITS - cc_len]) != 0
     reason = tables.possible[cc, np.clip(nsn_len, 0, MAX_DIGITS)]
     return handled, value, reason
 

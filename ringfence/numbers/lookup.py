@@ -29,9 +29,11 @@ from ringfence.numbers.plan import (
 )
 from ringfence.numbers.types import NUMBER_TYPES, NumberInfo, NumberType
 
-__all__ = ["country_code_of", "info", "info_many"]
+__all__ = ["country_code_of", "info", "info_codes", "info_many", "split_country_code"]
 
 POW10 = np.array([10**k for k in range(MAX_DIGITS)], dtype=np.int64)
+_UPOW10 = np.array([10**k for k in range(MAX_DIGITS + 1)], dtype=np.uint64)
+_LEFT_DIV = {size: _UPOW10[MAX_DIGITS - size] for size in (1, 2, 3)}
 CC_VALID = np.zeros(1000, dtype=np.bool_)
 CC_VALID[sorted(COUNTRY_CODES)] = True
 _UNKNOWN_CODE = NUMBER_TYPES.index(NumberType.UNKNOWN)
@@ -115,12 +117,63 @@ def _tables_for(ccs: npt.NDArray[np.int64]) -> _Tables:
 def split_country_code(numbers: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Vectorised ``country_code_of``: (country code or 0, digit count) of positive int64 E.164 numbers."""
     ndig = np.searchsorted(POW10, numbers, side="right").astype(np.int64)
+    left = _left_aligned(numbers, ndig)
     cc = np.zeros(numbers.shape, np.int64)
     for size in (3, 2, 1):  # the shortest known prefix wins, so try it last
-        lead = numbers // POW10[np.maximum(ndig - size, 0)]
-        ok = (ndig >= size) & CC_VALID[np.where(ndig >= size, lead, 0)]
-        cc = np.where(ok, lead, cc)
+        lead = (left // _LEFT_DIV[size]).astype(np.int64)
+        cc = np.where((ndig >= size) & CC_VALID[lead], lead, cc)
     return cc, ndig
+
+
+def _left_aligned(numbers: npt.NDArray[np.int64], ndig: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
+    """Each number's digits shifted to fill 19 decimal places (uint64), so that its k-th digit is always
+    ``left // 10**(18-k) % 10``: divisions by one scalar each, which numpy does far faster than by an array."""
+    return numbers.astype(np.uint64) * _UPOW10[np.maximum(MAX_DIGITS - ndig, 0)]
+
+
+def info_codes(
+    numbers: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """:func:`info_many` and the country calling code (0 where none is known) of each number."""
+    nums = np.asarray(numbers, dtype=np.int64).ravel()
+    size = nums.shape[0]
+    region = np.full(size, -1, np.int16)
+    ntype = np.full(size, _UNKNOWN_CODE, np.uint8)
+    valid = np.zeros(size, np.bool_)
+    codes = np.zeros(size, np.int64)
+    positive = nums > 0
+    idx = None if positive.all() else np.flatnonzero(positive)
+    work = nums if idx is None else nums[idx]
+    cc, ndig = split_country_code(work)
+    if idx is None:
+        codes = cc
+    else:
+        codes[idx] = cc
+    known = cc > 0
+    if not known.all():
+        keep = np.flatnonzero(known)
+        idx = keep if idx is None else idx[keep]
+        work, cc, ndig = work[keep], cc[keep], ndig[keep]
+    if work.shape[0] == 0:
+        return region, ntype, valid, codes
+    tables = _tables_for(cc)
+    cc_len = np.searchsorted(POW10, cc, side="right")
+    nsn_len = ndig - cc_len
+    left = _left_aligned(work, ndig)
+    state = tables.start[cc].astype(np.int64)
+    # NSN digit `pos` is digit cc_len + pos of the number; walk positions 1..max in lock-step.
+    first = int(cc_len.min())
+    for k in range(first, int(ndig.max())):
+        digit = (left // _UPOW10[MAX_DIGITS - 1 - k] % np.uint64(10)).astype(np.int64)
+        active = (k >= cc_len) & (k < ndig)
+        state = np.where(active, tables.trans[state * 10 + digit], state)
+    flat = state * NSN_LENGTHS + nsn_len
+    if idx is None:
+        return tables.region[flat], tables.ntype[flat], tables.valid[flat], codes
+    region[idx] = tables.region[flat]
+    ntype[idx] = tables.ntype[flat]
+    valid[idx] = tables.valid[flat]
+    return region, ntype, valid, codes
 
 
 def info_many(
@@ -130,35 +183,5 @@ def info_many(
 
     Entries that :func:`info` would reject (<= 0, no known country code) give ``(-1, unknown, False)``.
     """
-    nums = np.asarray(numbers, dtype=np.int64).ravel()
-    size = nums.shape[0]
-    region = np.full(size, -1, np.int16)
-    ntype = np.full(size, _UNKNOWN_CODE, np.uint8)
-    valid = np.zeros(size, np.bool_)
-    positive = nums > 0
-    idx = None if positive.all() else np.flatnonzero(positive)
-    work = nums if idx is None else nums[idx]
-    cc, ndig = split_country_code(work)
-    known = cc > 0
-    if not known.all():
-        keep = np.flatnonzero(known)
-        idx = keep if idx is None else idx[keep]
-        work, cc, ndig = work[keep], cc[keep], ndig[keep]
-    if work.shape[0] == 0:
-        return region, ntype, valid
-    tables = _tables_for(cc)
-    nsn_len = ndig - (np.searchsorted(POW10, cc, side="right"))
-    nsn = work % POW10[nsn_len]
-    state = tables.start[cc].astype(np.int64)
-    for pos in range(int(nsn_len.max())):
-        exp = nsn_len - 1 - pos
-        active = exp >= 0
-        digit = (nsn // POW10[np.maximum(exp, 0)]) % 10
-        state = np.where(active, tables.trans[state * 10 + digit], state)
-    flat = state * NSN_LENGTHS + nsn_len
-    if idx is None:
-        return tables.region[flat], tables.ntype[flat], tables.valid[flat]
-    region[idx] = tables.region[flat]
-    ntype[idx] = tables.ntype[flat]
-    valid[idx] = tables.valid[flat]
+    region, ntype, valid, _codes = info_codes(numbers)
     return region, ntype, valid

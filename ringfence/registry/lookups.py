@@ -19,8 +19,9 @@ import numpy.typing as npt
 import orjson
 
 from ringfence.errors import InvalidNumber
-from ringfence.numbers import NUMBER_TYPES, REGIONS, info_many, normalise_many
-from ringfence.numbers.lookup import split_country_code
+from ringfence.jsonrows import JsonRows
+from ringfence.numbers import NUMBER_TYPES, REGIONS, normalise_many
+from ringfence.numbers.lookup import info_codes
 from ringfence.registry.index import Listing, LookupResult
 from ringfence.registry.models import categories_from_mask
 from ringfence.registry.service import RegistryService
@@ -34,8 +35,8 @@ class BatchAnswer:
     numbers: npt.NDArray[np.int64]  # 0 where the input was unusable
     errors: dict[int, InvalidNumber]
     found: LookupResult
-    info_keys: list[int]  # per number: key into infos
-    infos: dict[int, dict[str, Any]]  # the distinct number infos of this batch
+    info_index: npt.NDArray[np.intp]  # per number: its index into infos
+    infos: list[dict[str, Any]]  # the distinct number infos of this batch
 
     def _answer(self, i: int, number: int) -> dict[str, Any]:
         error = self.errors.get(i)
@@ -57,7 +58,7 @@ class BatchAnswer:
         return {
             "number": f"+{number}",
             "listed": listing is not None,
-            "info": self.infos[self.info_keys[i]],
+            "info": self.infos[int(self.info_index[i])],
             "listing": listing,
         }
 
@@ -66,56 +67,59 @@ class BatchAnswer:
         return [self._answer(i, n) for i, n in enumerate(self.numbers.tolist())]
 
     def to_json(self) -> bytes:
-        """``{"results": [...]}`` as JSON bytes, equal to ``orjson.dumps({"results": self.answers()})``."""
-        info_json = {key: orjson.dumps(info).decode() for key, info in self.infos.items()}
-        numbers = self.numbers.tolist()
-        keys = self.info_keys
-        parts = [
-            f'{{"number":"+{n}","listed":false,"info":{info_json[k]},"listing":null}}'
-            for n, k in zip(numbers, keys, strict=True)
-        ]
+        """``{"results": [...]}`` as JSON bytes, equal to ``orjson.dumps({"results": self.answers()})``.
+
+        Rendered for the whole batch at once with :class:`~ringfence.jsonrows.JsonRows`: the number info and the
+        categories come from the few distinct values of the batch, serialised once each.
+        """
         found = self.found
-        rows = np.flatnonzero(found.found)
-        if rows.size:
-            picked = rows.tolist()
-            masks = found.categories[rows].tolist()
-            categories = {m: orjson.dumps(categories_from_mask(m)).decode() for m in set(masks)}
-            listed = [
-                f'{{"number":"+{n}","listed":true,"info":{info_json[k]},"listing":'
-                f'{{"first_reported_at":"{first}Z","last_reported_at":"{last}Z",'
-                f'"report_count":{count},"reporter_count":{reporters},"categories":{categories[mask]}}}}}'
-                for n, k, first, last, count, reporters, mask in zip(
-                    [numbers[i] for i in picked],
-                    [keys[i] for i in picked],
-                    np.datetime_as_string(found.first_ms[rows].astype("datetime64[ms]"), unit="ms").tolist(),
-                    np.datetime_as_string(found.last_ms[rows].astype("datetime64[ms]"), unit="ms").tolist(),
-                    found.report_count[rows].tolist(),
-                    found.reporter_count[rows].tolist(),
-                    masks,
-                    strict=True,
-                )
-            ]
-            for i, part in zip(picked, listed, strict=True):
-                parts[i] = part
+        listed = np.flatnonzero(found.found)
+        rows = JsonRows(len(self.numbers))
+        rows.text(b'{"number":"+')
+        rows.integers(self.numbers)
+        rows.pick([b'","listed":false,"info":', b'","listed":true,"info":'], found.found)
+        rows.pick([orjson.dumps(info) for info in self.infos], self.info_index)
+        rows.pick([b',"listing":null}', b',"listing":{"first_reported_at":"'], found.found)
+        if listed.size:
+            masks = found.categories[listed]
+            distinct_masks = np.unique(masks)
+            categories = [orjson.dumps(categories_from_mask(int(m))) for m in distinct_masks]
+            rows.times(found.first_ms[listed], listed)
+            rows.text(b'","last_reported_at":"', listed)
+            rows.times(found.last_ms[listed], listed)
+            rows.text(b'","report_count":', listed)
+            rows.integers(found.report_count[listed], listed)
+            rows.text(b',"reporter_count":', listed)
+            rows.integers(found.reporter_count[listed], listed)
+            rows.text(b',"categories":', listed)
+            rows.pick(categories, np.searchsorted(distinct_masks, masks), listed)
+            rows.text(b"}}", listed)
+        numbers = self.numbers.tolist()
         for i in self.errors:
-            parts[i] = orjson.dumps(self._answer(i, numbers[i])).decode()
-        return b'{"results":[' + ",".join(parts).encode() + b"]}"
+            rows.replace(i, orjson.dumps(self._answer(i, numbers[i])))
+        return b'{"results":[' + rows.join() + b"]}"
 
 
 def lookup_batch(registry: RegistryService, raws: Sequence[object], region: str | None) -> BatchAnswer:
     """Normalise, look up and describe every input (unusable inputs get their error, the rest still answer)."""
     numbers, errors = normalise_many(raws, region)
     found = registry.lookup_many(numbers)
-    region_idx, type_idx, valid = info_many(numbers)
-    country_codes, _ = split_country_code(numbers)
-    keys = ((((region_idx.astype(np.int64) + 1) * 256 + type_idx) * 2 + valid) * 1000 + country_codes).tolist()
-    infos: dict[int, dict[str, Any]] = {}
-    for i in np.unique(np.asarray(keys), return_index=True)[1].tolist():
-        r = int(region_idx[i])
-        infos[keys[i]] = {
+    region_idx, type_idx, valid, country_codes = info_codes(numbers)
+    keys = (((region_idx.astype(np.int64) + 1) * 256 + type_idx) * 2 + valid) * 1000 + country_codes
+    _, first, index = np.unique(keys, return_index=True, return_inverse=True)
+    infos = [
+        {
             "country": REGIONS[r] if r >= 0 else None,
-            "country_code": int(country_codes[i]),
-            "type": NUMBER_TYPES[type_idx[i]].value,
-            "valid": bool(valid[i]),
+            "country_code": cc,
+            "type": NUMBER_TYPES[t].value,
+            "valid": v,
         }
-    return BatchAnswer(numbers, errors, found, keys, infos)
+        for r, t, v, cc in zip(
+            region_idx[first].tolist(),
+            type_idx[first].tolist(),
+            valid[first].tolist(),
+            country_codes[first].tolist(),
+            strict=True,
+        )
+    ]
+    return BatchAnswer(numbers, errors, found, index, infos)

@@ -5,7 +5,7 @@ Answers to members carry counts only, never who reported a number; the reporter 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ringfence.numbers import format_e164, info
@@ -25,12 +25,15 @@ __all__ = [
     "reports_page",
 ]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def iso(ms: int | None) -> str | None:
     """Epoch ms as ISO 8601 UTC with millisecond precision and a Z."""
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # integer arithmetic: ms / 1000 as a float loses the last millisecond of far-off dates
+    return (_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def listing_view(listing: Listing) -> dict[str, Any]:

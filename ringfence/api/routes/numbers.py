@@ -8,13 +8,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ringfence.api.auth import require
+from ringfence.api.batch import answer_lookup, parse_lookup
 from ringfence.api.body import json_body, openapi_body
 from ringfence.api.render import json_response
 from ringfence.api.schemas import ErrorAnswer, LookupAnswer, LookupManyAnswer, LookupRequest, ReportsAnswer
-from ringfence.errors import TooLarge
 from ringfence.numbers import normalise
 from ringfence.numbers.regions import check_region
-from ringfence.registry.lookups import lookup_batch
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
 from ringfence.registry.views import lookup_answer, reports_page
@@ -49,16 +48,8 @@ async def get_number(
     openapi_extra=openapi_body(LookupRequest),
 )
 async def lookup_many(request: Request, _who: Principal = require(Role.READER)) -> Response:
-    runtime = _runtime(request)
-    body = await json_body(request, LookupRequest)
-    if len(body.numbers) > runtime.settings.max_batch:
-        raise TooLarge(
-            f"{len(body.numbers)} numbers in one request; at most {runtime.settings.max_batch}",
-            code="batch_too_large",
-            details={"count": len(body.numbers), "limit": runtime.settings.max_batch},
-        )
-    answer = lookup_batch(runtime.registry, body.numbers, check_region(body.region) or runtime.settings.default_region)
-    return Response(answer.to_json(), media_type="application/json")
+    body = parse_lookup(await request.body()) or await json_body(request, LookupRequest)
+    return Response(answer_lookup(_runtime(request), body), media_type="application/json")
 
 
 @router.delete("/{number}", responses=_ERRORS, summary="Remove a listing (admin)")
