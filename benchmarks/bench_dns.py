@@ -56,12 +56,13 @@ def _install_loop(loop: str) -> None:
 def _listings(n: int) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(7)
     numbers = FIRST_LISTED + rng.permutation(n).astype(np.int64) * 7  # spread over the range, not consecutive
-    last = rng.integers(1_780_000_000_000, 1_790_000_000_000, n)
+    now = int(time.time() * 1000)
+    last = now - rng.integers(0, 3_600_000, n)  # reported within the hour: fresh, so listed (not decayed)
     first = last - rng.integers(0, 10**9, n)
     reports = rng.integers(1, 50, n)
     reporters = np.minimum(reports, rng.integers(1, 12, n))
     categories = rng.integers(1, 2**9, n)
-    return numbers, first, last, reports, reporters, categories
+    return numbers, first, last, reports, reporters, categories, reporters * 1000, np.zeros(n, np.int64)
 
 
 def serve_ringfence(port: int, listings: int, directory: Path) -> None:

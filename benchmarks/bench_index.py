@@ -58,7 +58,7 @@ def main() -> None:
     # ---- load
     def load() -> ListingIndex:
         index = ListingIndex()
-        index.put_many(numbers, first, last, reports, reporters, cats)
+        index.put_many(numbers, first, last, reports, reporters, cats, reporters * 1000, np.zeros(n, np.int64))
         return index
 
     load_s = median_time(load, runs)

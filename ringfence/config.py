@@ -133,6 +133,17 @@ def _parse_nats_subject(raw: str) -> str:
     return subject
 
 
+def _decay_models(raw: str) -> str:
+    from ringfence.errors import InvalidInput
+    from ringfence.registry.scoring import parse_models
+
+    try:
+        parse_models(raw)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+    return raw
+
+
 def _setting(default: Any, help: str, parse: Callable[[str], Any] | None = None) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse or type(default)})
 
@@ -166,6 +177,16 @@ class Settings:
         7 * 24 * 3600,
         "How long the change feed keeps each change, in seconds. A reader further behind than this takes a snapshot "
         "(/v1/export or a snapshot file) and follows the feed from there.",
+    )
+    decay_models: str = _setting(
+        "",
+        "Changes to the per-category decay models, comma-separated category=LIFETIMEd:SPEED:THRESHOLD[:POINTS] "
+        "(e.g. vishing=10d:2.3:30,irsf=180d:0.5:20); categories not named keep their defaults (docs/scoring.md).",
+        _decay_models,
+    )
+    decay_sweep_s: int = _setting(
+        300,
+        "Seconds between expiry sweeps, which retire listings whose score decayed below their threshold (0: never).",
     )
     feed_poll_ms: int = _setting(
         1000,

@@ -63,14 +63,16 @@ async def _supervise(daemon: Daemon, runtime: Runtime) -> None:
 
 def all_daemons() -> list[Daemon]:
     """Every daemon ringfence has, in start order (each module declares its own)."""
+    from ringfence.allowlists.daemon import DAEMON as ALLOWLISTS
     from ringfence.dns.server import DAEMON as DNS
     from ringfence.feed.bus import BUS
     from ringfence.feed.daemon import FOLLOW, PRUNE
     from ringfence.files.scheduler import DAEMON as FILES
     from ringfence.files.sftp import DAEMON as SFTP
+    from ringfence.registry.sweep import SWEEP
     from ringfence.webhooks.daemon import DAEMON as WEBHOOKS
 
-    return [BUS, FOLLOW, PRUNE, DNS, FILES, SFTP, WEBHOOKS]
+    return [BUS, FOLLOW, PRUNE, ALLOWLISTS, SWEEP, DNS, FILES, SFTP, WEBHOOKS]
 
 
 def start_daemons(runtime: Runtime, daemons: list[Daemon] | None = None) -> Daemons:

@@ -17,7 +17,20 @@ from ringfence.api.errors import install_error_handlers
 from ringfence.api.fast import FastLookups
 from ringfence.api.limits import BodyLimit
 from ringfence.api.metrics import Metrics, MetricsMiddleware
-from ringfence.api.routes import changes, export, files, health, members, numbers, reports, webhooks
+from ringfence.api.routes import (
+    allowlists,
+    changes,
+    disputes,
+    export,
+    files,
+    health,
+    listings_admin,
+    members,
+    numbers,
+    reassigned,
+    reports,
+    webhooks,
+)
 from ringfence.daemons import start_daemons
 from ringfence.runtime import Runtime
 
@@ -55,10 +68,23 @@ def create_app(runtime: Runtime, *, fast_paths: bool = True, daemons: bool = Tru
     api.state.runtime = runtime
     api.state.metrics = metrics
     install_error_handlers(api)
-    for module in (health, numbers, reports, members, export, changes, files, webhooks):
+    for module in (
+        health,
+        numbers,
+        reports,
+        members,
+        export,
+        changes,
+        files,
+        webhooks,
+        disputes,
+        reassigned,
+        allowlists,
+        listings_admin,
+    ):
         api.include_router(module.router)
     app: ASGIApp = MetricsMiddleware(api, metrics)
-    app = BodyLimit(app, runtime.settings.max_body_bytes, exempt=("/v1/reports/bulk",))
+    app = BodyLimit(app, runtime.settings.max_body_bytes, exempt=("/v1/reports/bulk", reassigned.PATH))
     if fast_paths:
         app = FastLookups(app, runtime, metrics)
     return app

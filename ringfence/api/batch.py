@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import orjson
 
+from ringfence.answers import answer_batch
 from ringfence.api.schemas import LookupRequest
 from ringfence.errors import TooLarge
 from ringfence.numbers.regions import check_region
-from ringfence.registry.lookups import lookup_batch
 from ringfence.runtime import Runtime
 
 __all__ = ["answer_lookup", "parse_lookup"]
@@ -25,16 +25,16 @@ def parse_lookup(raw: bytes) -> LookupRequest | None:
     except orjson.JSONDecodeError:
         return None
     if type(data) is not dict or not data.keys() <= {"numbers", "region"}:
-        return None
+        return None  # options and anything unusual: pydantic checks them
     numbers, region = data.get("numbers"), data.get("region")
     if type(numbers) is not list or not (region is None or type(region) is str):
         return None
     if numbers and set(map(type, numbers)) != {str}:
         return None
-    return LookupRequest.model_construct(numbers=numbers, region=region)
+    return LookupRequest.model_construct(numbers=numbers, region=region, include_decayed=False, explain=False)
 
 
-def answer_lookup(runtime: Runtime, body: LookupRequest) -> bytes:
+def answer_lookup(runtime: Runtime, body: LookupRequest, member_id: int | None) -> bytes:
     """The answer to a batch lookup, as JSON bytes; TooLarge over the batch limit, InvalidInput for a bad region."""
     limit = runtime.settings.max_batch
     if len(body.numbers) > limit:
@@ -44,4 +44,4 @@ def answer_lookup(runtime: Runtime, body: LookupRequest) -> bytes:
             details={"count": len(body.numbers), "limit": limit},
         )
     region = check_region(body.region) or runtime.settings.default_region
-    return lookup_batch(runtime.registry, body.numbers, region).to_json()
+    return answer_batch(runtime, body.numbers, region, member_id, body.options()).to_json()

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ringfence.answers import answer_one
 from ringfence.api.auth import principal_for
 from ringfence.api.batch import answer_lookup, parse_lookup
 from ringfence.api.errors import error_body
@@ -25,7 +26,6 @@ from ringfence.errors import RingfenceError
 from ringfence.numbers import normalise
 from ringfence.numbers.regions import check_region
 from ringfence.registry.models import Role
-from ringfence.registry.views import lookup_answer
 from ringfence.runtime import Runtime
 
 __all__ = ["FastLookups"]
@@ -81,7 +81,7 @@ class FastLookups:
             await self.app(scope, _replay(raw, more, receive), send)
             return
         try:
-            status, answer, headers = 200, answer_lookup(self.runtime, body), _JSON
+            status, answer, headers = 200, answer_lookup(self.runtime, body, principal.member.id), _JSON
         except RingfenceError as exc:
             status, answer, headers = _error(exc)
         await self._respond(send, status, answer, headers)
@@ -99,18 +99,24 @@ class FastLookups:
             principal.require(Role.READER)
             region = self.runtime.settings.default_region
             if scope["query_string"]:
-                asked = parse_qs(scope["query_string"].decode("latin-1")).get("region", [None])[-1]
-                region = check_region(asked) or region
-            registry = self.runtime.registry
+                query = parse_qs(scope["query_string"].decode("latin-1"))
+                if query.keys() - {"region"}:  # scoring options: the framework validates them
+                    await self.app(scope, _no_body, send)
+                    return
+                region = check_region(query.get("region", [None])[-1]) or region
             number = normalise(raw, region)
-            listing = registry.lookup(number)
-            self.metrics.looked_up(listing is not None)
-            status, body, headers = 200, orjson.dumps(lookup_answer(number, listing)), _JSON
+            answer = answer_one(self.runtime, number, principal.member.id)
+            self.metrics.looked_up(answer["listed"])
+            status, body, headers = 200, orjson.dumps(answer), _JSON
         except RingfenceError as exc:
             status, body, headers = _error(exc)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self.metrics.observe(_ROUTE, "GET", status, time.perf_counter() - started)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def _authorization(scope: Scope) -> str | None:

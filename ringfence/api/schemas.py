@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ringfence.numbers import NumberType
+from ringfence.registry.assess import LookupOptions
 from ringfence.registry.models import Category, Role
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ReportAnswer",
     "ReportBody",
     "ReportsAnswer",
+    "ScoredListingOut",
 ]
 
 _STRICT = ConfigDict(extra="forbid")
@@ -53,11 +55,21 @@ class ListingOut(BaseModel):
     categories: list[Category]
 
 
+class ScoredListingOut(ListingOut):
+    score: float = Field(description="The listing's score now, 0-100, one decimal (docs/scoring.md)")
+    threshold: float = Field(description="Below this score the listing has decayed")
+    decayed: bool = Field(description="Below its threshold (and not pinned): not listed, shown only when asked for")
+    pinned: bool = Field(description="An admin pinned it: decay cannot undo it")
+    disputed: bool = Field(description="A member's dispute is open: it weighs less")
+    ported: bool = Field(description="Ported after its last report: it weighs less")
+
+
 class LookupAnswer(BaseModel):
     number: str = Field(description="E.164")
-    listed: bool
+    listed: bool = Field(description="Reported, not decayed, and at or above min_score when one was asked")
     info: NumberInfoView
-    listing: ListingOut | None
+    listing: ScoredListingOut | None = Field(description="The listing, when listed (or decayed and asked for)")
+    explain: dict[str, Any] | None = Field(None, description="With explain=1: how the score came about")
 
 
 class LookupItemError(BaseModel):
@@ -69,6 +81,22 @@ class LookupRequest(BaseModel):
     model_config = _STRICT
     numbers: list[str] = Field(description="Up to max_batch numbers, any common format")
     region: str | None = Field(None, description="Region for national-format numbers (default: the server's)")
+    min_score: float | None = Field(None, ge=0, le=100, description="Listed only at or above this score")
+    include_decayed: bool = Field(False, description="Show decayed listings too (listed stays false for them)")
+    lifetime_days: float | None = Field(None, gt=0, le=36500, description="Decay model override: lifetime")
+    speed: float | None = Field(None, gt=0, description="Decay model override: speed (with lifetime_days)")
+    threshold: float | None = Field(None, ge=0, le=100, description="Decay model override: threshold (default 30)")
+    explain: bool = Field(False, description="Explain each score")
+
+    def options(self) -> LookupOptions:
+        return LookupOptions.parse(
+            min_score=self.min_score,
+            include_decayed=self.include_decayed,
+            lifetime_days=self.lifetime_days,
+            speed=self.speed,
+            threshold=self.threshold,
+            explain=self.explain,
+        )
 
 
 class LookupManyAnswer(BaseModel):

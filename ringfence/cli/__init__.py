@@ -15,7 +15,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from ringfence import __version__
 from ringfence.errors import RingfenceError
 
-from . import admin, changes, files, members, reports, serve, transfer, webhooks
+from . import (
+    admin,
+    allowlists,
+    changes,
+    disputes,
+    files,
+    listings,
+    members,
+    reassigned,
+    reports,
+    serve,
+    transfer,
+    webhooks,
+)
 from .output import echo_error
 from .state import State
 
@@ -68,6 +81,19 @@ def main(ctx: click.Context, database_url: str | None, region: str | None, url: 
     ctx.call_on_close(state.close)
 
 
-for _module in (serve, reports, transfer, changes, members, admin, files, webhooks):
+for _module in (
+    serve,
+    reports,
+    transfer,
+    changes,
+    members,
+    admin,
+    files,
+    webhooks,
+    disputes,
+    reassigned,
+    allowlists,
+    listings,
+):
     for _command in _module.COMMANDS:
         main.add_command(_command)

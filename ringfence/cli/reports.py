@@ -6,10 +6,11 @@ from typing import Any
 
 import click
 
+from ringfence.answers import answer_one
 from ringfence.errors import InvalidInput
 from ringfence.numbers import normalise
 from ringfence.registry.intake import parse_report
-from ringfence.registry.views import lookup_answer, report_view
+from ringfence.registry.views import report_view
 
 from .output import echo_error, print_json, show_lookups, show_report
 from .remote import path_part
@@ -25,9 +26,9 @@ def _lookup(state: State, raw: str) -> dict[str, Any]:
             "GET", f"/v1/numbers/{path_part(raw)}", params={"region": state.settings.default_region}
         )
         return answer
-    registry = state.runtime(load_index=True).registry
+    runtime = state.runtime(load_index=True)
     number = normalise(raw, state.settings.default_region)
-    return lookup_answer(number, registry.lookup(number))
+    return answer_one(runtime, number, None)
 
 
 @click.command()
@@ -90,7 +91,7 @@ def report(
         )
         stored, created = runtime.registry.report(reporter, new)
         # a write puts the number's whole listing, as the store now holds it, into the index: no load needed
-        listing = lookup_answer(stored.number, runtime.registry.lookup(stored.number))
+        listing = answer_one(runtime, stored.number, reporter.id)
         answer = {"report": report_view(stored), "duplicate": not created, "listing": listing}
     print_json(answer) if as_json else show_report(answer)
 
@@ -107,9 +108,9 @@ def withdraw(state: State, report_ref: str, member: str | None, as_json: bool) -
         answer: dict[str, Any] = remote.call("DELETE", f"/v1/reports/{path_part(report_ref)}")
     else:
         reporter = state.reporter(member)
-        registry = state.runtime().registry
-        withdrawn = registry.withdraw(reporter, report_ref)
-        listing = lookup_answer(withdrawn.number, registry.lookup(withdrawn.number))
+        runtime = state.runtime()
+        withdrawn = runtime.registry.withdraw(reporter, report_ref)
+        listing = answer_one(runtime, withdrawn.number, reporter.id)
         answer = {"report": report_view(withdrawn), "duplicate": False, "listing": listing}
     print_json(answer) if as_json else show_report(answer)
 

@@ -138,7 +138,7 @@ class DnsServer:
     @classmethod
     def from_settings(cls, runtime: Runtime, **overrides: Any) -> DnsServer:
         settings = runtime.settings
-        answerer = Answerer(Authority.from_settings(settings), runtime.registry.lookup)
+        answerer = Answerer(Authority.from_settings(settings), runtime.registry.listed)
         options: dict[str, Any] = {
             "host": settings.dns_host,
             "port": settings.dns_port,

@@ -54,7 +54,7 @@ class ChangeLog:
     ) -> ChangeBatch:
         """Number and store one change per row of ``listings``; returns them as a batch.
 
-        ``listings`` rows are (number, first_ms, last_ms, report_count, reporter_count, categories): the listing after
+        ``listings`` rows are :class:`~ringfence.registry.index.Listing` tuples (8 columns): the listing after
         the change, or, where ``listed`` is false, the listing before the number left (only its categories are kept).
         Call it last in the transaction: on SQLite the transaction must already hold the write lock.
         """
@@ -63,7 +63,7 @@ class ChangeLog:
             return ChangeBatch.from_rows([])
         self.lock(conn)  # re-entrant: a no-op when the write already holds it
         head = self.head_at(conn)
-        state = np.asarray(listings, dtype=np.int64).reshape(size, 6)
+        state = np.asarray(listings, dtype=np.int64).reshape(size, 8)
         is_listed = np.full(size, listed) if isinstance(listed, bool) else np.asarray(listed, dtype=bool)
         codes = KIND_CODES[kinds] if isinstance(kinds, ChangeKind) else [KIND_CODES[k] for k in kinds]
         kept = np.where(is_listed[:, None], state, 0)
@@ -78,6 +78,8 @@ class ChangeLog:
             report_count=kept[:, 3],
             reporter_count=kept[:, 4],
             categories=state[:, 5].copy(),
+            weight=kept[:, 6],
+            flags=kept[:, 7],
         )
         mark = placeholder(conn)
         sql = f"INSERT INTO changes ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))})"

@@ -44,6 +44,8 @@ COLUMNS = (
     "report_count",
     "reporter_count",
     "categories",
+    "weight",
+    "flags",
 )
 
 
@@ -75,6 +77,8 @@ class ChangeBatch:
     report_count: npt.NDArray[np.int64]
     reporter_count: npt.NDArray[np.int64]
     categories: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.int64]  # 0 where not listed
+    flags: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.seq)
@@ -89,8 +93,9 @@ class ChangeBatch:
 
     @classmethod
     def from_rows(cls, rows: list[tuple[int, ...]]) -> ChangeBatch:
-        """From (seq, at_ms, kind code, number, listed 0/1, first, last, reports, reporters, categories) rows."""
-        array = np.array(rows, dtype=np.int64).reshape(-1, 10)
+        """From (seq, at_ms, kind code, number, listed 0/1, first, last, reports, reporters, categories, weight,
+        flags) rows."""
+        array = np.array(rows, dtype=np.int64).reshape(-1, len(COLUMNS))
         return cls(
             seq=array[:, 0].copy(),
             at_ms=array[:, 1].copy(),
@@ -102,6 +107,8 @@ class ChangeBatch:
             report_count=array[:, 7].copy(),
             reporter_count=array[:, 8].copy(),
             categories=array[:, 9].copy(),
+            weight=array[:, 10].copy(),
+            flags=array[:, 11].copy(),
         )
 
     def rows(self) -> list[tuple[int, ...]]:
@@ -117,14 +124,16 @@ class ChangeBatch:
             self.report_count,
             self.reporter_count,
             self.categories,
+            self.weight,
+            self.flags,
         )
         return list(zip(*(c.tolist() for c in columns), strict=True))
 
     def changes(self) -> list[Change]:
         """One :class:`Change` per row, in seq order."""
         out: list[Change] = []
-        for seq, at, kind, number, listed, first, last, count, reporters, cats in self.rows():
-            listing = Listing(number, first, last, count, reporters, cats) if listed else None
+        for seq, at, kind, number, listed, first, last, count, reporters, cats, weight, flags in self.rows():
+            listing = Listing(number, first, last, count, reporters, cats, weight, flags) if listed else None
             out.append(Change(seq, at, KINDS[kind], number, listing, cats))
         return out
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import numpy as np
 from sqlalchemy import Engine
 
 from ringfence.feed.hub import ChangeHub
 from ringfence.feed.log import ChangeLog
 from ringfence.feed.models import ChangeBatch
-from ringfence.registry.index import Listing, ListingIndex
+from ringfence.registry.index import ListingIndex
 
 __all__ = ["ChangeFeed"]
 
@@ -87,25 +88,24 @@ class ChangeFeed:
                 return total
 
     def _apply(self, batch: ChangeBatch) -> None:
+        # Each change carries the whole state after it, so only the last change of each number matters.
+        if len(np.unique(batch.number)) < len(batch):
+            _, last_rev = np.unique(batch.number[::-1], return_index=True)
+            batch = batch.select(np.isin(np.arange(len(batch)), len(batch) - 1 - last_rev))
         listed = batch.listed
-        if listed.all():
+        if listed.any():
+            put = batch.select(listed) if not listed.all() else batch
             self.index.put_many(
-                batch.number, batch.first_ms, batch.last_ms, batch.report_count, batch.reporter_count, batch.categories
+                put.number,
+                put.first_ms,
+                put.last_ms,
+                put.report_count,
+                put.reporter_count,
+                put.categories,
+                put.weight,
+                put.flags,
             )
-        else:
-            for number, is_listed, first, last, count, reporters, categories in zip(
-                batch.number.tolist(),
-                listed.tolist(),
-                batch.first_ms.tolist(),
-                batch.last_ms.tolist(),
-                batch.report_count.tolist(),
-                batch.reporter_count.tolist(),
-                batch.categories.tolist(),
-                strict=True,
-            ):
-                if is_listed:
-                    self.index.put(Listing(number, first, last, count, reporters, categories))
-                else:
-                    self.index.remove(number)
+        if not listed.all():
+            self.index.remove_many(batch.number[~listed])
         self.applied = batch.last
         self.hub.publish(batch)

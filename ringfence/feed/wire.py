@@ -1,7 +1,8 @@
 """How change batches travel between nodes on the bus: columns of little-endian int64, or a doorbell.
 
-A :class:`~ringfence.feed.models.ChangeBatch` is sent as its ten columns (seq, at_ms, kind, number, listed, first_ms,
-last_ms, report_count, reporter_count, categories), each as raw little-endian 64-bit integers: 80 bytes per change,
+A :class:`~ringfence.feed.models.ChangeBatch` is sent as its twelve columns (seq, at_ms, kind, number, listed, first_ms,
+last_ms, report_count, reporter_count, categories, weight, flags), each as raw little-endian 64-bit integers: 96 bytes
+per change,
 no parsing on arrival. A batch larger than one message (NATS refuses payloads above its ``max_payload``, 1 MB by
 default) is split into consecutive pieces, each a batch of its own (``after``/``last`` fit end to end), so a receiver
 applies them one after the other as if the writer had made them separately. A batch that would take more than
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 #: The version of the wire format (the payload layout); a receiver refuses other versions.
-FORMAT = "1"
+FORMAT = "2"  # 2: twelve columns (weight and flags added)
 HEADER_FORMAT = "Ringfence-Format"
 HEADER_NODE = "Ringfence-Node"
 HEADER_STORE = "Ringfence-Store"
@@ -43,7 +44,7 @@ HEADER_SEQ = "Ringfence-Seq"  # "<after>-<last>"
 HEADER_KIND = "Ringfence-Kind"  # "batch" or "doorbell"
 HEADER_MSG_ID = "Nats-Msg-Id"
 
-_COLUMNS = 10
+_COLUMNS = 12
 ROW_BYTES = 8 * _COLUMNS
 #: Room kept below the server's max payload for the headers.
 HEADROOM_BYTES = 2048
@@ -109,6 +110,8 @@ def encode(batch: ChangeBatch, *, node: str, store: str, max_payload: int, max_m
             batch.report_count,
             batch.reporter_count,
             batch.categories,
+            batch.weight,
+            batch.flags,
         )
     ):
         columns[i] = column
@@ -155,4 +158,6 @@ def decode(headers: Mapping[str, str], payload: bytes) -> ChangeBatch | Doorbell
         report_count=columns[7],
         reporter_count=columns[8],
         categories=columns[9],
+        weight=columns[10],
+        flags=columns[11],
     )

@@ -5,16 +5,17 @@ Every member lookup ("is this number listed, since when, how often, by how many 
 
 Design
 ------
-* **Dense rows, column views.** Listings live in one packed numpy structured array of 36-byte rows (``number``,
-  ``first_ms``, ``last_ms`` int64; ``report_count``, ``reporter_count``, ``categories`` uint32) indexed by a *slot*
+* **Dense rows, column views.** Listings live in one packed numpy structured array of 44-byte rows (``number``,
+  ``first_ms``, ``last_ms`` int64; ``report_count``, ``reporter_count``, ``categories``, ``weight``, ``flags``
+  uint32) indexed by a *slot*
   ``0 .. len-1``; its fields are the numpy column views the vectorised paths use. A row store keeps one listing in
   one or two cache lines, which halves the cost of a single lookup compared with six separate columns. It grows
   geometrically (x1.5, or exactly to the size a bulk load needs). Removal moves the last row into the hole, so the
   live listings are always ``[0, len)`` and bulk operations are plain slices.
 * **Hash table.** An open-addressing table of int32 slots (``-1`` = empty), power-of-two sized, load factor at most
   0.375, linear probing. Keys are not duplicated in the table: a probe compares the row's ``number``. That keeps the
-  table at 11-22 bytes per listing, so 1,000,000 listings take at most about 76 MB (36 MB of rows when loaded in bulk,
-  up to 54 MB after x1.5 growth, plus 11-22 MB of table); a bulk load of 1M takes 53 MB. Deletion uses backward
+  table at 11-22 bytes per listing, so 1,000,000 listings take at most about 88 MB (44 MB of rows when loaded in bulk,
+  up to 66 MB after x1.5 growth, plus 11-22 MB of table); a bulk load of 1M takes 61 MB. Deletion uses backward
   shifting, so there are no tombstones and probe chains never degrade under churn; growth rehashes into a bigger
   table.
 * **Hash.** Phone numbers are far from random (shared prefixes, runs of consecutive numbers), so the home bucket is
@@ -55,6 +56,7 @@ _M64 = 0xFFFFFFFFFFFFFFFF
 _GOLDEN = 0x9E3779B97F4A7C15
 _EMPTY = -1
 _MAX_LOAD = 0.375
+_REMOVE_ONE_BY_ONE = 256  # up to this many, remove_many deletes one by one; beyond, it rebuilds
 _tuple_new = tuple.__new__
 
 # Column name -> dtype, in Listing field order.
@@ -65,10 +67,12 @@ _COLUMNS: dict[str, str] = {
     "report_count": "<u4",
     "reporter_count": "<u4",
     "categories": "<u4",
+    "weight": "<u4",
+    "flags": "<u4",
 }
 _VALUE_COLUMNS = tuple(_COLUMNS)[1:]
-_ROW_DTYPE = np.dtype(list(_COLUMNS.items()))  # packed: 36 bytes, no padding
-_ROW = struct.Struct("<qqqIII")
+_ROW_DTYPE = np.dtype(list(_COLUMNS.items()))  # packed: 44 bytes, no padding
+_ROW = struct.Struct("<qqqIIIII")
 _NUM = struct.Struct("<q")
 _ROW_SIZE = _ROW.size
 _unpack_row = _ROW.unpack_from
@@ -79,7 +83,12 @@ U32Array = npt.NDArray[np.uint32]
 
 
 class Listing(NamedTuple):
-    """Aggregates of one listed number (``number`` is the int of its E.164 digits, without '+')."""
+    """Aggregates of one listed number (``number`` is the int of its E.164 digits, without '+').
+
+    ``weight`` is the sum of its distinct reporters' reputations in thousandths (1000 per reporter of standing
+    reputation, see :mod:`ringfence.registry.reputation`); ``flags`` are :data:`ringfence.registry.models.FLAGS` bits
+    (pinned, disputed, ported). Both feed the listing's score (:mod:`ringfence.registry.scoring`).
+    """
 
     number: int
     first_ms: int
@@ -87,6 +96,8 @@ class Listing(NamedTuple):
     report_count: int
     reporter_count: int
     categories: int
+    weight: int
+    flags: int
 
 
 class LookupResult(NamedTuple):
@@ -98,6 +109,8 @@ class LookupResult(NamedTuple):
     report_count: U32Array
     reporter_count: U32Array
     categories: U32Array
+    weight: U32Array
+    flags: U32Array
 
 
 def _table_bits(listings: int) -> int:
@@ -275,6 +288,12 @@ class ListingIndex:
                 col[~found] = 0
         return LookupResult(found, *cols)
 
+    def numbers(self) -> I64Array:
+        """A copy of every listed number, in no particular order."""
+        with self._lock:
+            numbers: I64Array = self._cols["number"][: self._len].astype(np.int64)
+        return numbers
+
     def snapshot(self) -> dict[str, npt.NDArray[np.integer[Any]]]:
         """Copies of all listings as columns, sorted by number."""
         with self._lock:
@@ -292,7 +311,7 @@ class ListingIndex:
 
     def put(self, listing: Listing) -> None:
         """Insert or replace one listing."""
-        number, first_ms, last_ms, reports, reporters, categories = listing
+        number, first_ms, last_ms, reports, reporters, categories, weight, flags = listing
         _check_number(number)
         number = int(number)
         _check_int("first_ms", first_ms, _I64_MIN, _I64_MAX)
@@ -300,6 +319,8 @@ class ListingIndex:
         _check_int("report_count", reports, 0, _U32_MAX)
         _check_int("reporter_count", reporters, 0, _U32_MAX)
         _check_int("categories", categories, 0, _U32_MAX)
+        _check_int("weight", weight, 0, _U32_MAX)
+        _check_int("flags", flags, 0, _U32_MAX)
         with self._lock:
             pos, s = self._find(number)
             if s < 0:
@@ -307,7 +328,7 @@ class ListingIndex:
                     self._reserve(self._len + 1)
                     pos, s = self._find(number)
                 s = self._len
-            row = (number, int(first_ms), int(last_ms), int(reports), int(reporters), int(categories))
+            row = (number, *(int(v) for v in listing[1:]))
             _ROW.pack_into(self._buf, s * _ROW_SIZE, *row)
             if s == self._len:
                 self._mv_table[pos] = s
@@ -321,6 +342,8 @@ class ListingIndex:
         report_count: npt.ArrayLike,
         reporter_count: npt.ArrayLike,
         categories: npt.ArrayLike,
+        weight: npt.ArrayLike,
+        flags: npt.ArrayLike,
     ) -> None:
         """Vectorised insert-or-replace of equal-length 1-D integer arrays; the last row wins for a repeated number."""
         nums = _as_int_array("numbers", numbers, 1, MAX_NUMBER)
@@ -330,6 +353,8 @@ class ListingIndex:
             _as_int_array("report_count", report_count, 0, _U32_MAX),
             _as_int_array("reporter_count", reporter_count, 0, _U32_MAX),
             _as_int_array("categories", categories, 0, _U32_MAX),
+            _as_int_array("weight", weight, 0, _U32_MAX),
+            _as_int_array("flags", flags, 0, _U32_MAX),
         ]
         n = len(nums)
         if any(len(v) != n for v in values):
@@ -394,3 +419,27 @@ class ListingIndex:
                 table[self._find(moved)[0]] = s
             self._len = last
             return True
+
+    def remove_many(self, numbers: npt.ArrayLike) -> int:
+        """Delete every listed number of ``numbers``; returns how many were listed.
+
+        A few go one by one (:meth:`remove`); many (an expiry sweep, an owner-change import) compact the rows and
+        rebuild the table in one vectorised pass, which for a million removals takes well under a second.
+        """
+        arr = np.unique(np.asarray(numbers, dtype=np.int64))
+        if len(arr) <= _REMOVE_ONE_BY_ONE:
+            return sum(self.remove(n) for n in arr.tolist())
+        with self._lock:
+            slots = self._find_many(arr)
+            slots = slots[slots >= 0]
+            if not slots.size:
+                return 0
+            keep = np.ones(self._len, dtype=bool)
+            keep[slots] = False
+            live = self._rows[: self._len][keep]  # a copy
+            n = len(live)
+            self._rows[:n] = live
+            self._len = n
+            self._table.fill(_EMPTY)
+            self._insert_absent(self._cols["number"][:n], np.arange(n, dtype=np.int32))
+            return int(slots.size)

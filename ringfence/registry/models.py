@@ -10,9 +10,14 @@ from ringfence.errors import InvalidInput
 
 __all__ = [
     "CATEGORY_BITS",
+    "FLAG_DISPUTED",
+    "FLAG_NAMES",
+    "FLAG_PINNED",
+    "FLAG_PORTED",
     "Category",
     "Member",
     "NewReport",
+    "RemovalReason",
     "Report",
     "Role",
     "categories_from_mask",
@@ -60,6 +65,25 @@ def category_mask(categories: list[Category] | tuple[Category, ...] | set[Catego
 
 def categories_from_mask(mask: int) -> list[str]:
     return [category.value for category, bit in CATEGORY_BITS.items() if mask & bit]
+
+
+#: Listing flags (bits of ``Listing.flags``). Pinned: an admin keeps it listed at full score, decay cannot undo it.
+#: Disputed: a member's dispute is open; it weighs less until resolved. Ported: the number moved to another carrier
+#: after its last report, a weaker signal than a disconnection: it weighs less, it is not removed.
+FLAG_PINNED = 1
+FLAG_DISPUTED = 2
+FLAG_PORTED = 4
+FLAG_NAMES: dict[int, str] = {FLAG_PINNED: "pinned", FLAG_DISPUTED: "disputed", FLAG_PORTED: "ported"}
+
+
+class RemovalReason(StrEnum):
+    """Why reports stopped standing (``reports.withdrawn_reason``) and why a listing left (the audit log's reason)."""
+
+    WITHDRAWN = "withdrawn"  # by the member who made the report
+    REMOVED = "removed"  # by an admin (or the never-list)
+    EXPIRED = "expired"  # decay took the listing below its threshold, or an admin expired it
+    OWNER_CHANGE = "owner_change"  # the number was disconnected or reassigned after the report
+    DISPUTE = "dispute"  # a dispute about the listing was upheld
 
 
 class Role(StrEnum):

@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ringfence.numbers import format_e164, info
+from ringfence.numbers import format_e164
+from ringfence.numbers import info as number_info
+from ringfence.registry.assess import DEFAULT_OPTIONS, Assessment, LookupOptions
 from ringfence.registry.index import Listing
 from ringfence.registry.members import ApiKey
-from ringfence.registry.models import Member, Report, categories_from_mask
+from ringfence.registry.models import FLAG_DISPUTED, FLAG_PINNED, FLAG_PORTED, Member, Report, categories_from_mask
 from ringfence.registry.service import BulkOutcome
 
 __all__ = [
@@ -36,24 +38,64 @@ def iso(ms: int | None) -> str | None:
     return (_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def listing_view(listing: Listing) -> dict[str, Any]:
+def listing_view(listing: Listing, assessment: Assessment | None = None) -> dict[str, Any]:
+    """A listing's aggregates; with its assessment, also its score now and its flags."""
+    if assessment is None:
+        return {
+            "first_reported_at": iso(listing.first_ms),
+            "last_reported_at": iso(listing.last_ms),
+            "report_count": listing.report_count,
+            "reporter_count": listing.reporter_count,
+            "categories": categories_from_mask(listing.categories),
+        }
+    flags = listing.flags
     return {
         "first_reported_at": iso(listing.first_ms),
         "last_reported_at": iso(listing.last_ms),
         "report_count": listing.report_count,
         "reporter_count": listing.reporter_count,
         "categories": categories_from_mask(listing.categories),
+        "score": assessment.score,
+        "threshold": assessment.threshold,
+        "decayed": assessment.decayed,
+        "pinned": bool(flags & FLAG_PINNED),
+        "disputed": bool(flags & FLAG_DISPUTED),
+        "ported": bool(flags & FLAG_PORTED),
     }
 
 
-def lookup_answer(number: int, listing: Listing | None) -> dict[str, Any]:
-    """The answer to "is this number listed?": the number, its info, and the listing if there is one."""
-    return {
+def lookup_answer(
+    number: int,
+    assessment: Assessment | None,
+    options: LookupOptions = DEFAULT_OPTIONS,
+    *,
+    info: dict[str, Any] | None = None,
+    never_list: dict[str, Any] | None = None,
+    member_list: str | None = None,
+) -> dict[str, Any]:
+    """The answer to "is this number listed?": the number, its info, and the listing if it counts (or, when asked
+    for, a decayed one), with its score; whether the never-list covers it and on which of the asking member's own
+    lists it is; ``explain`` when asked for.
+
+    ``listed`` is what the asking member should act on: its own deny list lists a number and its allow list clears
+    it, whatever the registry says; a number on the never-list is not listed; otherwise the registry's assessment.
+    """
+    shown = assessment is not None and (assessment.listed or options.include_decayed)
+    if member_list is not None:
+        listed = member_list == "deny"
+    else:
+        listed = never_list is None and assessment is not None and assessment.listed
+    answer: dict[str, Any] = {
         "number": format_e164(number),
-        "listed": listing is not None,
-        "info": info(number).to_dict(),
-        "listing": None if listing is None else listing_view(listing),
+        "listed": listed,
+        "info": info if info is not None else number_info(number).to_dict(),
+        "listing": listing_view(assessment.listing, assessment) if shown and assessment is not None else None,
+        "never_list": never_list,
+        "member_list": member_list,
     }
+    if options.explain:
+        answer["explain"] = assessment.explain if assessment is not None else None
+    return answer
 
 
 def report_view(report: Report, *, include_member: bool = False) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-__all__ = ["fetch", "placeholder"]
+__all__ = ["execute", "fetch", "placeholder"]
 
 
 def placeholder(conn: Connection) -> str:
@@ -21,5 +21,15 @@ def fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any
     try:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def execute(conn: Connection, sql: str, params: tuple[Any, ...]) -> int:
+    """Run a statement that returns no rows (UPDATE, DELETE) on ``conn``'s transaction; returns the row count."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
     finally:
         cursor.close()

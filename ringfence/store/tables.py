@@ -25,11 +25,15 @@ __all__ = [
     "ROW_ID",
     "SEQ",
     "api_keys",
+    "audit",
     "changes",
+    "disputes",
     "feed_state",
     "listings",
+    "member_lists",
     "members",
     "metadata",
+    "never_list",
     "reports",
     "sftp_credentials",
     "webhook_deliveries",
@@ -53,6 +57,7 @@ members = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+    Column("reputation", Integer, nullable=False, server_default="1000"),  # thousandths, see registry.reputation
 )
 
 api_keys = Table(
@@ -95,6 +100,8 @@ listings = Table(
     Column("reporter_count", Integer, nullable=False),
     Column("categories", Integer, nullable=False),  # bit set of Category, see ringfence.registry.models
     Column("updated_ms", BigInteger, nullable=False),
+    Column("weight", Integer, nullable=False, server_default="0"),  # reporters' reputations, thousandths
+    Column("flags", Integer, nullable=False, server_default="0"),  # FLAG_* of ringfence.registry.models
 )
 
 changes = Table(
@@ -110,6 +117,25 @@ changes = Table(
     Column("report_count", Integer, nullable=False),
     Column("reporter_count", Integer, nullable=False),
     Column("categories", Integer, nullable=False),  # after the change, or before it when the number left
+    Column("weight", Integer, nullable=False, server_default="0"),  # after the change (0 when not listed)
+    Column("flags", Integer, nullable=False, server_default="0"),
+)
+
+#: Who changed what and why, for every removal, expiry, pin and dispute outcome (admins query it).
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("actor_id", Integer, ForeignKey("members.id"), nullable=True),  # None: ringfence itself (decay sweep)
+    Column("action", String(32), nullable=False),
+    Column("number", BigInteger, nullable=True),
+    Column("reason", String(64), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("before_json", Text, nullable=True),  # the listing before, as the API shows it
+    Column("after_json", Text, nullable=True),  # and after (null: no longer listed)
+    Index("ix_audit_number", "number", "id"),
+    Index("ix_audit_action", "action", "id"),
 )
 
 #: Small named counters of the feed: ``pruned_through``, the highest seq retention has deleted.
@@ -179,4 +205,59 @@ webhook_deliveries = Table(
     Column("leased_by", String(100), nullable=True),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "status", "id"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
+)
+
+#: Members' disputes of listings (ringfence.disputes): who disputes which number and why, and how it ended.
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("number", BigInteger, nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),  # who disputes (shown to admins only)
+    Column("reason", String(32), nullable=False),  # legitimate_customer | own_number | reassigned
+    Column("note", Text, nullable=True),
+    Column("opened_ms", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # open | upheld | rejected | withdrawn
+    Column("resolved_ms", BigInteger, nullable=True),
+    Column("resolved_by", Integer, ForeignKey("members.id"), nullable=True),  # the admin, or the member withdrawing
+    Column("resolution_note", Text, nullable=True),
+    Index("ix_disputes_number_status", "number", "status"),
+    Index("ix_disputes_member_id", "member_id", "id"),  # a member's disputes, newest first
+)
+#: One open dispute per member and number, held by the store itself (a partial unique index on both engines).
+Index(
+    "uq_disputes_open",
+    disputes.c.member_id,
+    disputes.c.number,
+    unique=True,
+    sqlite_where=disputes.c.status == "open",
+    postgresql_where=disputes.c.status == "open",
+)
+
+#: The never-list (ringfence.allowlists): numbers and prefixes that must never be listed. ``prefix_len`` is the digit
+#: count of ``value``, for a number too, so the unique key never holds a NULL.
+never_list = Table(
+    "never_list",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pattern", String(8), nullable=False),  # number | prefix
+    Column("value", BigInteger, nullable=False),  # E.164 digits of the number, or of the prefix
+    Column("prefix_len", SmallInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # emergency | short_code | service | member_own
+    Column("note", Text, nullable=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=True),  # member_own: whose number it is
+    Column("created_ms", BigInteger, nullable=False),
+    Column("created_by", Integer, ForeignKey("members.id"), nullable=True),  # None: the operator (local CLI)
+    UniqueConstraint("pattern", "value", "prefix_len", name="uq_never_list_pattern"),
+)
+
+#: Members' private allow and deny lists (ringfence.allowlists): they shape only that member's own answers.
+member_lists = Table(
+    "member_lists",
+    metadata,
+    Column("member_id", Integer, ForeignKey("members.id"), primary_key=True),
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("list", String(8), nullable=False),  # allow | deny
+    Column("note", Text, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),  # when the entry was (last) set
 )

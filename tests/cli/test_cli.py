@@ -7,6 +7,7 @@ import gzip
 import io
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 
 from ringfence.cli import main
+
+# The CLI runs on the system clock: reports must be recent to be listed (older ones have decayed).
+_NOW = datetime.now(UTC).replace(microsecond=0)
+RECENT = (_NOW - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+LATER = (_NOW - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
 
 Run = Callable[..., Result]
 
@@ -84,10 +90,10 @@ def test_keys_create_list_revoke(run: Run, reporter: str) -> None:
 
 def test_report_then_check(run: Run, reporter: str) -> None:
     args = ("report", "+442079460018", "-c", "vishing", "--member", reporter, "--report-id", "r1", "--occurred-at")
-    reported = run(*args, "2026-01-02T03:04:05Z")
+    reported = run(*args, RECENT)
     assert reported.exit_code == 0, reported.output
     assert "reported +442079460018 as vishing" in reported.stdout
-    again = run(*args, "2026-01-02T03:04:05Z")
+    again = run(*args, RECENT)
     assert again.exit_code == 0 and "already reported" in again.stdout
 
     answer = orjson.loads(run("check", "+442079460018", "+442079460019", "--json").stdout)
@@ -96,7 +102,7 @@ def test_report_then_check(run: Run, reporter: str) -> None:
     assert answer[0]["listing"]["categories"] == ["vishing"]
     assert answer[1]["listed"] is False
 
-    conflict = run(*args, "2026-01-02T09:00:00Z")
+    conflict = run(*args, LATER)
     assert conflict.exit_code == 5 and "report_id 'r1' was already used" in conflict.stderr
 
     table = run("check", "+442079460018")

@@ -30,7 +30,7 @@ LAST_MS = 1_790_000_000_000  # 2026-09-21T14:13:20Z
 FIRST_MS = LAST_MS - 86_400_000
 NAME = "8.1.0.0.6.4.9.7.0.2.4.4.bl.ringfence.internal."
 UNLISTED_NAME = "9.1.0.0.6.4.9.7.0.2.4.4.bl.ringfence.internal."
-LISTING = Listing(LONDON, FIRST_MS, LAST_MS, 3, 2, category_mask([Category.VISHING, Category.ROBOCALL]))
+LISTING = Listing(LONDON, FIRST_MS, LAST_MS, 3, 2, category_mask([Category.VISHING, Category.ROBOCALL]), 2000, 0)
 AUTHORITY = Authority(Zones.from_text("bl.ringfence.internal", "e164.arpa"), ttl=300, negative_ttl=60, serial=7)
 ANSWERER = Answerer(AUTHORITY, {LONDON: LISTING}.get)
 
@@ -72,7 +72,7 @@ def test_the_txt_answer_carries_last_time_counts_and_categories() -> None:
 
 def test_the_txt_answer_is_one_string_within_255_bytes_in_the_worst_case() -> None:
     year_1, year_9999 = -62_135_596_800_000, 253_402_300_799_999  # the widest times there are
-    worst = Listing(999_999_999_999_999, year_1, year_9999, 2**32 - 1, 2**32 - 1, 2**32 - 1)
+    worst = Listing(999_999_999_999_999, year_1, year_9999, 2**32 - 1, 2**32 - 1, 2**32 - 1, 2**32 - 1, 2**32 - 1)
     [string] = txt_strings(worst)
     assert len(string) <= 255
     assert string.decode() == txt_text(worst)

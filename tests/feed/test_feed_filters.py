@@ -16,7 +16,7 @@ numbers = st.integers(min_value=10**6, max_value=10**15 - 1)
 
 def _batch(values: list[int], categories: list[int] | None = None) -> ChangeBatch:
     cats = categories or [1] * len(values)
-    rows = [(i + 1, 0, 0, n, 1, 0, 0, 1, 1, c) for i, (n, c) in enumerate(zip(values, cats, strict=True))]
+    rows = [(i + 1, 0, 0, n, 1, 0, 0, 1, 1, c, 1000, 0) for i, (n, c) in enumerate(zip(values, cats, strict=True))]
     return ChangeBatch.from_rows(rows)
 
 

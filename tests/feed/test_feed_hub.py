@@ -13,7 +13,7 @@ from ringfence.feed.models import ChangeBatch
 
 
 def _batch(first_seq: int, numbers: list[int], categories: int = 1) -> ChangeBatch:
-    rows = [(first_seq + i, 0, 0, n, 1, 0, 0, 1, 1, categories) for i, n in enumerate(numbers)]
+    rows = [(first_seq + i, 0, 0, n, 1, 0, 0, 1, 1, categories, 1000, 0) for i, n in enumerate(numbers)]
     return ChangeBatch.from_rows(rows)
 
 

@@ -53,8 +53,8 @@ def test_each_write_leaves_its_change_with_the_listing_after_it(runtime: Runtime
         (ChangeKind.WITHDRAWN, MOBILE),
         (ChangeKind.REMOVED, LONDON),
     ]
-    assert changes[1].listing == Listing(LONDON, t - 10, t - 5, 2, 2, changes[1].categories)
-    assert changes[3].listing == Listing(LONDON, t - 5, t - 5, 1, 1, changes[3].categories)  # b's report stands
+    assert changes[1].listing == Listing(LONDON, t - 10, t - 5, 2, 2, changes[1].categories, 2000, 0)
+    assert changes[3].listing == Listing(LONDON, t - 5, t - 5, 1, 1, changes[3].categories, 1000, 0)  # b's stands
     assert changes[4].listing is None and changes[4].categories  # MOBILE left; its categories say what it was
     assert changes[5].listing is None
     assert runtime.feed.log.head() == 6 and runtime.feed.applied == 6
@@ -207,7 +207,9 @@ def test_concurrent_writers_on_postgresql_get_gap_free_seqs_in_commit_order(pg_u
         assert sorted(counts.values()) == [16] * 5
         for node in nodes:
             node.feed.catch_up()
-            assert node.registry.lookup(447700900000) == Listing(447700900000, 0, 0, 16, 2, changes[-1].categories)
+            assert node.registry.lookup(447700900000) == Listing(
+                447700900000, 0, 0, 16, 2, changes[-1].categories, 2000, 0
+            )
     finally:
         for node in nodes:
             node.close()

@@ -34,6 +34,7 @@ FIRST = 447_400_100_000
 def _batch(after: int, size: int) -> ChangeBatch:
     rows = [
         (after + 1 + i, 1_790_000_000_000 + i, i % 8, FIRST + i, i % 3 != 0, 5 + i, 6 + i, 1 + i % 4, 1, 1 << (i % 9))
+        + ((1000, i % 8) if i % 3 != 0 else (0, 0))
         for i in range(size)
     ]
     return ChangeBatch.from_rows([tuple(int(v) for v in row) for row in rows])

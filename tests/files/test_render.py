@@ -52,7 +52,7 @@ def test_iso_many_writes_what_iso_writes(values: list[int]) -> None:
 listings_strategy = st.lists(
     st.builds(
         lambda number, first, span, count, reporters, cats: Listing(
-            number, first, first + span, count, reporters, cats
+            number, first, first + span, count, reporters, cats, reporters * 1000, 0
         ),
         st.sampled_from(EXAMPLES),
         MS,
@@ -68,7 +68,7 @@ listings_strategy = st.lists(
 
 
 def _array(listings: list[Listing]) -> np.ndarray:
-    return np.array([tuple(x) for x in listings], dtype=np.int64).reshape(-1, 6)
+    return np.array([tuple(x)[:6] for x in listings], dtype=np.int64).reshape(-1, 6)
 
 
 @settings(max_examples=200)
@@ -83,7 +83,7 @@ def test_listing_rows_are_the_exports_rows_byte_for_byte(listings: list[Listing]
 
 
 def test_every_example_number_renders_as_the_export_does() -> None:
-    listings = [Listing(n, 1_700_000_000_000, 1_790_000_000_123, 3, 2, 0b101) for n in EXAMPLES]
+    listings = [Listing(n, 1_700_000_000_000, 1_790_000_000_123, 3, 2, 0b101, 2000, 0) for n in EXAMPLES]
     csv_lines, jsonl_lines = render_listings(_array(listings))
     expected = io.StringIO(newline="")
     write_listings(listings, expected, "jsonl")
@@ -126,6 +126,7 @@ def test_change_rows_are_the_feeds_change_views(rows: list[tuple[object, ...]], 
                 int(listed),
                 *((f, f + span, n, r) if listed else (0,) * 4),
                 c,
+                *((r * 1000, 0) if listed else (0, 0)),
             )
             for i, (at, kind, number, listed, f, span, n, r, c) in enumerate(rows)
         ]

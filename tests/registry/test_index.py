@@ -14,15 +14,16 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from ringfence.errors import InvalidInput, InvalidNumber
 from ringfence.registry.index import Listing, ListingIndex
 
-COLUMNS = ("number", "first_ms", "last_ms", "report_count", "reporter_count", "categories")
+COLUMNS = ("number", "first_ms", "last_ms", "report_count", "reporter_count", "categories", "weight", "flags")
 
 
 def listing(number: int, seed: int = 0) -> Listing:
-    return Listing(number, 1_700_000_000_000 + seed, 1_700_000_500_000 + seed, seed % 1000, seed % 50, seed & 0xFFFF)
+    first, last = 1_700_000_000_000 + seed, 1_700_000_500_000 + seed
+    return Listing(number, first, last, seed % 1000, seed % 50, seed & 0xFFFF, seed % 50 * 900, seed & 7)
 
 
 def columns(rows: list[Listing]) -> list[np.ndarray[Any, Any]]:
-    return [np.array([r[i] for r in rows], dtype=np.int64) for i in range(6)]
+    return [np.array([r[i] for r in rows], dtype=np.int64) for i in range(8)]
 
 
 def check_invariants(index: ListingIndex) -> None:
@@ -59,18 +60,18 @@ def test_put_get_replace_remove_len_contains() -> None:
 
 def test_extreme_values_round_trip() -> None:
     index = ListingIndex()
-    top = Listing(999_999_999_999_999, -(2**63), 2**63 - 1, 2**32 - 1, 2**32 - 1, 2**32 - 1)
+    top = Listing(999_999_999_999_999, -(2**63), 2**63 - 1, *[2**32 - 1] * 5)
     index.put(top)
-    index.put(Listing(1, 0, 0, 0, 0, 0))
+    index.put(Listing(1, 0, 0, 0, 0, 0, 0, 0))
     assert index.get(999_999_999_999_999) == top
-    assert index.get(1) == Listing(1, 0, 0, 0, 0, 0)
+    assert index.get(1) == Listing(1, 0, 0, 0, 0, 0, 0, 0)
     found = index.lookup_many(np.array([999_999_999_999_999], dtype=np.int64))
     assert found.last_ms[0] == 2**63 - 1 and found.categories[0] == 2**32 - 1
 
 
 @pytest.mark.parametrize(
     "bad",
-    [Listing(0, 0, 0, 0, 0, 0), Listing(10**15, 0, 0, 0, 0, 0), Listing(-5, 0, 0, 0, 0, 0)],
+    [Listing(0, *[0] * 7), Listing(10**15, *[0] * 7), Listing(-5, *[0] * 7)],
 )
 def test_put_rejects_bad_numbers(bad: Listing) -> None:
     with pytest.raises(InvalidNumber):
@@ -81,9 +82,9 @@ def test_put_rejects_bad_values_without_half_writing() -> None:
     index = ListingIndex()
     index.put(listing(33612345678, 1))
     with pytest.raises(InvalidInput):
-        index.put(Listing(33612345678, 5, 5, -1, 0, 0))
+        index.put(Listing(33612345678, 5, 5, -1, 0, 0, 0, 0))
     with pytest.raises(InvalidInput):
-        index.put(Listing(33612345678, 5, 5, 0, 0, 2**32))
+        index.put(Listing(33612345678, 5, 5, 0, 0, 2**32, 0, 0))
     assert index.get(33612345678) == listing(33612345678, 1)
     negative_categories = columns([listing(33612345679)])
     negative_categories[5] = np.array([-1])
@@ -163,16 +164,16 @@ def test_put_many_with_duplicates_later_wins_and_updates_existing() -> None:
     assert index.get(100) == listing(100, 5)
     assert index.get(200) == listing(200, 6)
     assert index.get(500) == listing(500, 4)
-    index.put_many(*(np.array([], dtype=np.int64) for _ in range(6)))
+    index.put_many(*(np.array([], dtype=np.int64) for _ in range(8)))
     assert len(index) == 3
     check_invariants(index)
 
 
 def test_put_many_accepts_strided_columns_of_one_int64_matrix() -> None:
-    # How the registry service loads it: np.array(rows).reshape(-1, 6) and column slices.
-    matrix = np.array([list(listing(n, n)) for n in range(1000, 2000)], dtype=np.int64).reshape(-1, 6)
+    # How the registry service loads it: np.array(rows).reshape(-1, 8) and column slices.
+    matrix = np.array([list(listing(n, n)) for n in range(1000, 2000)], dtype=np.int64).reshape(-1, 8)
     index = ListingIndex()
-    index.put_many(*(matrix[:, i] for i in range(6)))
+    index.put_many(*(matrix[:, i] for i in range(8)))
     assert len(index) == 1000
     assert index.get(1500) == listing(1500, 1500)
 
@@ -192,7 +193,7 @@ def test_lookup_many_mixed_keeps_input_order() -> None:
         expected = by_number.get(number)
         assert bool(result.found[i]) == (expected is not None)
         got = tuple(int(col[i]) for col in result[1:])
-        assert got == (tuple(expected[1:]) if expected else (0, 0, 0, 0, 0))
+        assert got == (tuple(expected[1:]) if expected else (0,) * 7)
     assert index.lookup_many(np.array([], dtype=np.int64)).found.shape == (0,)
 
 
@@ -200,7 +201,9 @@ def test_snapshot_sorted_and_equal_after_rebuild() -> None:
     index = ListingIndex()
     rng = np.random.default_rng(3)
     numbers = rng.integers(10**9, 10**15, 20_000)
-    index.put_many(numbers, numbers // 2, numbers, numbers % 1000, numbers % 7, numbers % 2**32)
+    index.put_many(
+        numbers, numbers // 2, numbers, numbers % 1000, numbers % 7, numbers % 2**32, numbers % 9, numbers % 3
+    )
     for n in numbers[:500].tolist():
         index.remove(n)
     snap = index.snapshot()
@@ -227,8 +230,8 @@ def test_concurrent_writer_and_readers_see_whole_listings() -> None:
     def writer() -> None:
         for k in range(1, 60):
             for n in numbers:
-                index.put(Listing(n, k, k, k, k, k))
-            index.put_many(*(np.array(numbers) if i == 0 else np.full(len(numbers), k) for i in range(6)))
+                index.put(Listing(n, k, k, k, k, k, k, k))
+            index.put_many(*(np.array(numbers) if i == 0 else np.full(len(numbers), k) for i in range(8)))
             for n in numbers[k % 3 :: 3]:
                 index.remove(n)
         stop.set()
@@ -265,13 +268,13 @@ def test_one_million_listings_fit_in_80_mb() -> None:
         numbers = np.unique(np.concatenate([numbers, rng.integers(10**10, 10**15, 1000)]))
     numbers = numbers[:1_000_000]
     ones = np.ones(len(numbers), dtype=np.int64)
-    index.put_many(numbers, ones, ones, ones, ones, ones)
+    index.put_many(numbers, ones, ones, ones, ones, ones, ones, ones)
     assert len(index) == 1_000_000
     assert index.nbytes <= 80 * 10**6
     # Also the worst case: grown one by one past a resize, with geometric spare capacity.
     grown = ListingIndex(capacity=700_000)
-    grown.put_many(numbers[:700_000], *(ones[:700_000] for _ in range(5)))
-    grown.put_many(numbers[700_000:], *(ones[700_000:] for _ in range(5)))
+    grown.put_many(numbers[:700_000], *(ones[:700_000] for _ in range(7)))
+    grown.put_many(numbers[700_000:], *(ones[700_000:] for _ in range(7)))
     assert len(grown) == 1_000_000
     assert grown.nbytes <= 80 * 10**6
 
@@ -296,6 +299,8 @@ VALUES = st.tuples(
     st.integers(0, 2**32 - 1),
     st.integers(0, 2**32 - 1),
     st.integers(0, 2**32 - 1),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2**32 - 1),
 )
 
 
@@ -306,7 +311,7 @@ class IndexMatchesDict(RuleBasedStateMachine):
         self.model: dict[int, Listing] = {}
 
     @rule(number=NUMBERS, values=VALUES)
-    def put(self, number: int, values: tuple[int, int, int, int, int]) -> None:
+    def put(self, number: int, values: tuple[int, ...]) -> None:
         self.index.put(Listing(number, *values))
         self.model[number] = Listing(number, *values)
 
@@ -315,7 +320,7 @@ class IndexMatchesDict(RuleBasedStateMachine):
         assert self.index.remove(number) == (self.model.pop(number, None) is not None)
 
     @rule(rows=st.lists(st.tuples(NUMBERS, VALUES), max_size=40))
-    def put_many(self, rows: list[tuple[int, tuple[int, int, int, int, int]]]) -> None:
+    def put_many(self, rows: list[tuple[int, tuple[int, ...]]]) -> None:
         listings = [Listing(n, *v) for n, v in rows]
         self.index.put_many(*columns(listings))
         for r in listings:
@@ -333,7 +338,7 @@ class IndexMatchesDict(RuleBasedStateMachine):
             expected = self.model.get(n)
             assert bool(result.found[i]) == (expected is not None)
             got = tuple(int(col[i]) for col in result[1:])
-            assert got == (tuple(expected[1:]) if expected else (0, 0, 0, 0, 0))
+            assert got == (tuple(expected[1:]) if expected else (0,) * 7)
 
     @invariant()
     def agrees(self) -> None:

@@ -6,8 +6,10 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ringfence.registry.assess import LookupOptions
 from ringfence.registry.lookups import lookup_batch
-from ringfence.registry.models import Category, NewReport, Role
+from ringfence.registry.models import FLAG_DISPUTED, Category, NewReport, Role
+from ringfence.registry.scoring import DAY_MS, DecayModel
 from ringfence.registry.views import lookup_answer
 from ringfence.runtime import Runtime
 
@@ -23,15 +25,38 @@ _INPUTS = st.lists(
 )
 
 
+_OPTIONS = st.builds(
+    LookupOptions,
+    min_score=st.one_of(st.none(), st.floats(0, 100)),
+    include_decayed=st.booleans(),
+    model=st.one_of(
+        st.none(), st.builds(DecayModel, st.integers(3_600_000, 400 * DAY_MS), st.floats(0.2, 5), st.floats(0, 100))
+    ),
+    explain=st.booleans(),
+)
+
+
+def _seed(runtime: Runtime) -> None:
+    """Listings of every kind of standing: fresh, a day old, a week old (decayed), pinned, disputed, ported."""
+    member = runtime.members.add("carrier-a", Role.REPORTER)[0]
+    admin = runtime.members.add("admin-org", Role.ADMIN)[0]
+    now = runtime.clock.now_ms()
+    ages = [0, DAY_MS, 7 * DAY_MS, 30 * DAY_MS]
+    runtime.registry.report_many(
+        member, [(i, NewReport(n, Category.VISHING, now - ages[i])) for i, n in enumerate(LISTED)]
+    )
+    runtime.registry.pin(admin, LISTED[3])
+    runtime.registry.set_flags(admin, LISTED[1], add=FLAG_DISPUTED, action="test")
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raws=_INPUTS)
-def test_json_and_dict_renderings_agree_with_single_lookups(runtime: Runtime, raws: list[str]) -> None:
+@given(raws=_INPUTS, options=_OPTIONS)
+def test_json_and_dict_renderings_agree_with_single_lookups(
+    runtime: Runtime, raws: list[str], options: LookupOptions
+) -> None:
     if len(runtime.registry.index) == 0:
-        member = runtime.members.add("carrier-a", Role.REPORTER)[0]
-        runtime.registry.report_many(
-            member, [(i, NewReport(n, Category.VISHING, 1_700_000_000_000 + i)) for i, n in enumerate(LISTED)]
-        )
-    batch = lookup_batch(runtime.registry, raws, "GB")
+        _seed(runtime)
+    batch = lookup_batch(runtime.registry, raws, "GB", options)
     answers = batch.answers()
     assert batch.to_json() == orjson.dumps({"results": answers})  # byte for byte
     assert len(answers) == len(raws)
@@ -40,4 +65,16 @@ def test_json_and_dict_renderings_agree_with_single_lookups(runtime: Runtime, ra
             assert answer["input"] == raw
             continue
         number = int(answer["number"][1:])
-        assert answer == lookup_answer(number, runtime.registry.lookup(number))
+        assert answer == lookup_answer(number, runtime.registry.assess(number, options), options)
+
+
+def test_decayed_listings_are_not_listed_unless_asked_for(runtime: Runtime) -> None:
+    _seed(runtime)
+    fresh, day_old, week_old, pinned = LISTED
+    answers = {a["number"]: a for a in lookup_batch(runtime.registry, [f"+{n}" for n in LISTED], None).answers()}
+    assert answers[f"+{fresh}"]["listed"] and answers[f"+{fresh}"]["listing"]["score"] == 70.0
+    assert not answers[f"+{week_old}"]["listed"] and answers[f"+{week_old}"]["listing"] is None
+    assert answers[f"+{pinned}"]["listed"] and answers[f"+{pinned}"]["listing"]["pinned"]
+    assert answers[f"+{day_old}"]["listing"] is None or answers[f"+{day_old}"]["listing"]["disputed"]
+    shown = lookup_batch(runtime.registry, [f"+{week_old}"], None, LookupOptions(include_decayed=True)).answers()[0]
+    assert not shown["listed"] and shown["listing"]["decayed"] and shown["listing"]["score"] < 30

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ringfence.answers import answer_one
 from ringfence.api.auth import require
 from ringfence.api.batch import answer_lookup, parse_lookup
 from ringfence.api.body import json_body, openapi_body
@@ -14,9 +15,10 @@ from ringfence.api.render import json_response
 from ringfence.api.schemas import ErrorAnswer, LookupAnswer, LookupManyAnswer, LookupRequest, ReportsAnswer
 from ringfence.numbers import normalise
 from ringfence.numbers.regions import check_region
+from ringfence.registry.assess import LookupOptions
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
-from ringfence.registry.views import lookup_answer, reports_page
+from ringfence.registry.views import reports_page
 from ringfence.runtime import Runtime
 
 __all__ = ["router"]
@@ -33,11 +35,28 @@ def _runtime(request: Request) -> Runtime:
 
 @router.get("/{number}", response_model=LookupAnswer, responses=_ERRORS, summary="Look up one number")
 async def get_number(
-    number: str, request: Request, region: Region = None, _who: Principal = require(Role.READER)
+    number: str,
+    request: Request,
+    region: Region = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100, description="Listed only at or above this score")] = None,
+    include_decayed: Annotated[bool, Query(description="Show a decayed listing too")] = False,
+    lifetime_days: Annotated[float | None, Query(gt=0, le=36500, description="Decay model override")] = None,
+    speed: Annotated[float | None, Query(gt=0, description="Decay model override (with lifetime_days)")] = None,
+    threshold: Annotated[float | None, Query(ge=0, le=100, description="Decay model override")] = None,
+    explain: Annotated[bool, Query(description="Explain the score")] = False,
+    who: Principal = require(Role.READER),
 ) -> Response:
     runtime = _runtime(request)
     value = normalise(number, check_region(region) or runtime.settings.default_region)
-    return json_response(lookup_answer(value, runtime.registry.lookup(value)))
+    options = LookupOptions.parse(
+        min_score=min_score,
+        include_decayed=include_decayed,
+        lifetime_days=lifetime_days,
+        speed=speed,
+        threshold=threshold,
+        explain=explain,
+    )
+    return json_response(answer_one(runtime, value, who.member.id, options))
 
 
 @router.post(
@@ -47,9 +66,9 @@ async def get_number(
     summary="Look up many numbers",
     openapi_extra=openapi_body(LookupRequest),
 )
-async def lookup_many(request: Request, _who: Principal = require(Role.READER)) -> Response:
+async def lookup_many(request: Request, who: Principal = require(Role.READER)) -> Response:
     body = parse_lookup(await request.body()) or await json_body(request, LookupRequest)
-    return Response(answer_lookup(_runtime(request), body), media_type="application/json")
+    return Response(answer_lookup(_runtime(request), body, who.member.id), media_type="application/json")
 
 
 @router.delete("/{number}", responses=_ERRORS, summary="Remove a listing (admin)")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from ringfence.answers import answer_one
 from ringfence.api.auth import require
 from ringfence.api.body import json_body, openapi_body
 from ringfence.api.render import json_response
@@ -20,7 +21,7 @@ from ringfence.registry.files import import_reports, store_rows
 from ringfence.registry.intake import parse_report
 from ringfence.registry.members import Principal
 from ringfence.registry.models import Role
-from ringfence.registry.views import bulk_view, lookup_answer, report_view, reports_page
+from ringfence.registry.views import bulk_view, report_view, reports_page
 from ringfence.runtime import Runtime
 
 __all__ = ["router"]
@@ -62,7 +63,7 @@ def _store_report(runtime: Runtime, who: Principal, body: ReportBody) -> Respons
     answer = {
         "report": report_view(report),
         "duplicate": not created,
-        "listing": lookup_answer(report.number, runtime.registry.lookup(report.number)),
+        "listing": answer_one(runtime, report.number, who.member.id),
     }
     return json_response(answer, 201 if created else 200)
 
@@ -156,10 +157,8 @@ def _json_rows(body: bytes) -> list[tuple[int, dict[str, object] | InvalidInput]
 def withdraw_report(report: str, request: Request, who: Principal = require(Role.REPORTER)) -> Response:
     runtime = _runtime(request)
     withdrawn = runtime.registry.withdraw(who.member, report)
-    listing = runtime.registry.lookup(withdrawn.number)
-    return json_response(
-        {"report": report_view(withdrawn), "duplicate": False, "listing": lookup_answer(withdrawn.number, listing)}
-    )
+    listing = answer_one(runtime, withdrawn.number, who.member.id)
+    return json_response({"report": report_view(withdrawn), "duplicate": False, "listing": listing})
 
 
 @router.get("", response_model=ReportsAnswer, responses=_ERRORS, summary="Your reports (admins: anyone's)")
