@@ -194,8 +194,10 @@ def make_data(workdir: Path, listings: int, seed: int = 20_261_121) -> Data:
     # weighted towards the common ones: robocall, vishing, smishing, irsf, wangiri
     weights = np.array([30, 20, 15, 5, 3, 10, 10, 5, 2], dtype=np.float64)[: len(categories)]
     cat_idx = rng.choice(len(categories), rows, p=weights / weights.sum())
-    now_s = int(time.time()) - 86_400
-    occurred = (np.datetime64(now_s, "s") - rng.integers(0, 365 * 86_400, rows).astype("timedelta64[s]")).astype(str)
+    # reported within the last 12 hours: fresh, so every listed number answers listed, with its whole listing and
+    # score (older reports would have decayed and answer "not listed", which is cheaper and would flatter the figures)
+    now_s = int(time.time()) - 60
+    occurred = (np.datetime64(now_s, "s") - rng.integers(0, 12 * 3600, rows).astype("timedelta64[s]")).astype(str)
     noted = rng.random(rows) < 0.1
     path = workdir / "reports.csv"
     with path.open("w", encoding="utf-8", newline="") as out:

@@ -22,12 +22,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["JsonRows"]
+__all__ = ["JsonRows", "text_table"]
 
 _U8 = npt.NDArray[np.uint8]
 _PAIRS16 = np.frombuffer("".join(f"{k:02d}" for k in range(100)).encode(), np.uint16)  # "00".."99"
 _POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
 _MS_PER_DAY = 86_400_000
+
+
+def text_table(texts: Sequence[bytes]) -> _U8:
+    """``texts`` as the rows of a NUL-padded matrix: build once what :meth:`JsonRows.pick` takes often."""
+    return _table(texts)
 
 
 def _table(texts: Sequence[bytes]) -> _U8:
@@ -107,9 +112,13 @@ class JsonRows:
         """The same text in every row (or in ``rows``)."""
         self._add(rows, _table([text]))
 
-    def pick(self, texts: Sequence[bytes], keys: npt.ArrayLike, rows: npt.NDArray[np.intp] | None = None) -> None:
-        """Per row, ``texts[key]``: ``keys`` has one index into ``texts`` per row (per entry of ``rows``)."""
-        self._add(rows, _table(texts)[np.asarray(keys, dtype=np.intp)])
+    def pick(
+        self, texts: Sequence[bytes] | _U8, keys: npt.ArrayLike, rows: npt.NDArray[np.intp] | None = None
+    ) -> None:
+        """Per row, ``texts[key]``: ``keys`` has one index into ``texts`` per row (per entry of ``rows``).
+        ``texts`` may be a :func:`text_table` made beforehand."""
+        table = texts if isinstance(texts, np.ndarray) else _table(texts)
+        self._add(rows, table[np.asarray(keys, dtype=np.intp)])
 
     def integers(self, values: npt.ArrayLike, rows: npt.NDArray[np.intp] | None = None) -> None:
         """Non-negative integers in decimal."""

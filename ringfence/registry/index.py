@@ -282,7 +282,7 @@ class ListingIndex:
             slots = self._find_many(keys)
             found = slots >= 0
             safe = np.where(found, slots, 0)
-            cols = [self._cols[name][safe] for name in _VALUE_COLUMNS]  # fancy indexing copies
+            cols = [self._cols[name][safe] for name in _VALUE_COLUMNS]  # column gathers: measured faster than rows
         if not found.all():
             for col in cols:
                 col[~found] = 0

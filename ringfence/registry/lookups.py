@@ -19,7 +19,7 @@ import numpy.typing as npt
 import orjson
 
 from ringfence.errors import InvalidNumber
-from ringfence.jsonrows import JsonRows
+from ringfence.jsonrows import JsonRows, text_table
 from ringfence.numbers import NUMBER_TYPES, REGIONS, normalise_many
 from ringfence.numbers.lookup import info_codes
 from ringfence.registry.assess import DEFAULT_OPTIONS, Assessment, BatchAssessment, LookupOptions, assess_many
@@ -32,7 +32,7 @@ from ringfence.registry.views import lookup_answer
 __all__ = ["BatchAnswer", "Screen", "lookup_batch"]
 
 #: ``,"score":X.Y`` for every score a listing can have (0.0 to 100.0), as orjson writes the float.
-_SCORE_TEXTS = [b',"score":' + orjson.dumps(k / 10) for k in range(1001)]
+_SCORE_TEXTS = text_table([b',"score":' + orjson.dumps(k / 10) for k in range(1001)])
 
 
 _MEMBER_LISTS: tuple[str | None, ...] = (None, "allow", "deny")
