@@ -247,7 +247,9 @@ def strip_scores(answer: dict[str, Any]) -> dict[str, Any]:
     listing = answer["listing"]
     if listing is not None:
         listing = {k: v for k, v in listing.items() if k not in SCORE_FIELDS}
-    return {**answer, "listed": listing is not None, "listing": listing}
+    # the never-list and member-list fields are not decay: the reference (lookups before scores) had neither
+    rest = {k: v for k, v in answer.items() if k not in ("never_list", "member_list")}
+    return {**rest, "listed": listing is not None, "listing": listing}
 
 
 @dataclass
