@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from ringfence.clock import FixedClock
@@ -83,6 +84,7 @@ from ringfence.registry.models import (
     Role,
     categories_from_mask,
 )
+from ringfence.registry.scoring import DecayModel, Scorer
 from ringfence.registry.service import RegistryService
 from ringfence.registry.views import listing_view, lookup_answer
 from ringfence.registry.writes import insert_reports
@@ -256,6 +258,8 @@ def strip_scores(answer: dict[str, Any]) -> dict[str, Any]:
 class LookupFigures:
     batch_decay: list[float] = field(default_factory=list)  # ms per batch, one median per run
     batch_plain: list[float] = field(default_factory=list)
+    batch_static: list[float] = field(default_factory=list)  # decayed shown, with scores that do not decay
+    batch_static_ratio: list[float] = field(default_factory=list)
     batch_shown: list[float] = field(default_factory=list)  # with decay, include_decayed
     batch_assess: list[float] = field(default_factory=list)
     batch_ratio: list[float] = field(default_factory=list)  # within each run
@@ -263,6 +267,21 @@ class LookupFigures:
     single_plain: list[float] = field(default_factory=list)
     single_shown: list[float] = field(default_factory=list)  # with decay, include_decayed
     single_ratio: list[float] = field(default_factory=list)
+
+
+class StaticScorer(Scorer):
+    """Scores without decay: every listing keeps its base score (the reference for what decay costs)."""
+
+    def score_many(
+        self,
+        categories: npt.NDArray[np.integer[Any]],
+        last_ms: npt.NDArray[np.integer[Any]],
+        weight: npt.NDArray[np.integer[Any]],
+        flags: npt.NDArray[np.integer[Any]],
+        now_ms: int,
+        override: DecayModel | None = None,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        return super().score_many(categories, last_ms, weight, flags | FLAG_PINNED, now_ms, override)
 
 
 class LookupBench:
@@ -279,6 +298,7 @@ class LookupBench:
             load_index=False,
         )
         self.registry = self.runtime.registry
+        self.static_scorer = StaticScorer(self.registry.scorer.policies)
         span = max(2_000_000, 2 * listings)
         offsets = rng.permutation(span)
         listed = (FIRST_NUMBER + offsets[:listings]).astype(np.int64)
@@ -357,7 +377,15 @@ class LookupBench:
         def scoring(i: int) -> None:
             assess_many(scorer, self.found[i], now, DEFAULT_OPTIONS)
 
-        variants: list[Callable[[int], None]] = [decay, plain, shown, scoring]
+        def static(i: int) -> None:
+            # the same answers, rows and fields as `shown`, with the score left at its base: no decay computed
+            registry.scorer = self.static_scorer
+            try:
+                lookup_batch(registry, self.batches[i], REGION, shown_options).to_json()
+            finally:
+                registry.scorer = scorer
+
+        variants: list[Callable[[int], None]] = [decay, plain, shown, scoring, static]
         samples: list[list[float]] = [[] for _ in variants]
         gc.collect()
         for rep in range(repeats):
@@ -367,7 +395,9 @@ class LookupBench:
                 started = time.perf_counter_ns()
                 variants[v](i)
                 samples[v].append((time.perf_counter_ns() - started) / 1e6)
-        d, p, s, a = (statistics.median(x) for x in samples)
+        d, p, s, a, st = (statistics.median(x) for x in samples)
+        figures.batch_static.append(st)
+        figures.batch_static_ratio.append(s / st)
         figures.batch_decay.append(d)
         figures.batch_plain.append(p)
         figures.batch_shown.append(s)
@@ -375,7 +405,8 @@ class LookupBench:
         figures.batch_ratio.append(d / p)
         print(
             f"batch of {len(self.batches[0]):,}: with decay {d:.2f} ms, without {p:.2f} ms ({d / p:.3f}); "
-            f"decayed shown {s:.2f} ms; assess_many alone {a:.3f} ms ({100 * a / d:.1f}% of the whole)",
+            f"decayed shown {s:.2f} ms vs the same with static scores {st:.2f} ms ({s / st:.3f}); "
+            f"assess_many alone {a:.3f} ms ({100 * a / d:.1f}% of the whole)",
             flush=True,
         )
 
@@ -637,6 +668,15 @@ def result_rows(
             True,
         ),
         Row("  ratio within each run (median)", "-", "-", "-", median(lookups.batch_ratio)),
+        ratio_row(
+            "  with decay, decayed shown: the same answers, rows and fields",
+            median(lookups.batch_shown),
+            "ms",
+            "same, scores left at their base (no decay)",
+            median(lookups.batch_static),
+            True,
+        ),
+        Row("    ratio within each run (median)", "-", "-", "-", median(lookups.batch_static_ratio)),
         Row(
             "  scoring step alone (assess_many)",
             f"{fmt(median(lookups.batch_assess))} ms",

@@ -105,14 +105,23 @@ class BatchAssessment:
 
 
 def assess_many(scorer: Scorer, found: LookupResult, now_ms: int, options: LookupOptions) -> BatchAssessment:
-    score, threshold = scorer.score_many(
-        found.categories, found.last_ms, found.weight, found.flags, now_ms, options.model
-    )
-    tenths = np.floor(score * 10 + 0.5)
-    rounded = tenths / 10
-    decayed = found.found & ((found.flags & FLAG_PINNED) == 0) & (rounded < threshold)
+    """:func:`assess` for a batch; scores are computed for the numbers found only (often half a batch or less)."""
+    size = len(found.found)
+    hit = np.flatnonzero(found.found)
+    tenths = np.zeros(size, np.int64)
+    threshold = np.zeros(size, np.float64)
+    decayed = np.zeros(size, np.bool_)
+    if hit.size:
+        flags = found.flags[hit]
+        score, limit = scorer.score_many(
+            found.categories[hit], found.last_ms[hit], found.weight[hit], flags, now_ms, options.model
+        )
+        rounded_tenths = np.floor(score * 10 + 0.5)
+        tenths[hit] = rounded_tenths
+        threshold[hit] = limit
+        decayed[hit] = ((flags & FLAG_PINNED) == 0) & (rounded_tenths / 10 < limit)
     listed = found.found & ~decayed
     if options.min_score is not None:
-        listed &= rounded >= options.min_score
+        listed &= tenths / 10 >= options.min_score
     shown = (found.found & options.include_decayed) | listed
-    return BatchAssessment(tenths.astype(np.int64), threshold, decayed, listed, shown)
+    return BatchAssessment(tenths, threshold, decayed, listed, shown)
