@@ -18,7 +18,7 @@ from ringfence.registry.models import Role
 
 from .output import MAX_SHOWN_ERRORS, console, print_json, write_errors_csv
 from .state import State, pass_state
-from .transfer import _file_kind as file_kind
+from .transfer import file_kind
 
 __all__ = ["COMMANDS", "reassigned"]
 

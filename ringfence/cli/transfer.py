@@ -15,7 +15,7 @@ from ringfence.registry.views import bulk_view
 from .output import console, print_json, show_bulk, write_errors_csv
 from .state import State, pass_state
 
-__all__ = ["COMMANDS", "export", "import_file"]
+__all__ = ["COMMANDS", "export", "file_kind", "import_file"]
 
 _MEDIA = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 _FORMAT = click.Choice(["csv", "jsonl"], case_sensitive=False)
@@ -45,7 +45,7 @@ def _import_local(state: State, path: str, fmt: FileFormat | None, member: str |
     return bulk_view(outcome)
 
 
-def _file_kind(path: str, fmt: FileFormat | None) -> tuple[FileFormat, bool]:
+def file_kind(path: str, fmt: FileFormat | None) -> tuple[FileFormat, bool]:
     """The file's format (given, or sniffed from its first non-blank line) and whether it is gzip."""
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
@@ -63,7 +63,7 @@ def _import_remote(state: State, path: str, fmt: FileFormat | None) -> dict[str,
     assert remote is not None
     if path == "-":
         raise click.UsageError("a file name is needed to upload to a server (not -)")
-    kind, gzipped = _file_kind(path, fmt)
+    kind, gzipped = file_kind(path, fmt)
     headers = {"Content-Type": _MEDIA[kind]}
     if gzipped:
         headers["Content-Encoding"] = "gzip"

@@ -29,8 +29,7 @@ import numpy as np
 import orjson
 
 from ringfence.errors import InvalidInput
-from ringfence.registry.files import MAX_LINE_BYTES, FileFormat, sniff_format
-from ringfence.registry.files import _open as open_upload
+from ringfence.registry.files import MAX_LINE_BYTES, FileFormat, open_upload, sniff_format
 from ringfence.registry.service import RowError
 
 __all__ = ["COLUMN_NAMES", "FIELDS", "RawChunk", "read_chunks", "read_objects"]

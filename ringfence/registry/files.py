@@ -36,6 +36,7 @@ __all__ = [
     "MAX_RECORD_LINES",
     "FileFormat",
     "import_reports",
+    "open_upload",
     "parse_reports",
     "read_report_rows",
     "sniff_format",
@@ -94,7 +95,7 @@ class _Source(io.RawIOBase):
         return n
 
 
-def _open(stream: BinaryIO, on_bytes: Callable[[int], None] | None) -> io.BufferedIOBase:
+def open_upload(stream: BinaryIO, on_bytes: Callable[[int], None] | None) -> io.BufferedIOBase:
     """The stream decompressed when it starts with the gzip magic bytes, buffered for line reading."""
     head = b""
     while len(head) < 2:
@@ -160,7 +161,7 @@ def _read_rows(stream: BinaryIO, fmt: FileFormat | None, on_bytes: Callable[[int
         raise InvalidInput(
             f"unknown file format {fmt!r}; expected csv or jsonl", code="unknown_format", details={"input": str(fmt)}
         )
-    binary = _open(stream, on_bytes)
+    binary = open_upload(stream, on_bytes)
     lines = _physical_lines(binary)
     first: _Line | None = None
     for item in lines:

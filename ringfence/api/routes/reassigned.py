@@ -14,9 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ringfence.api.auth import require
+from ringfence.api.body import UPLOAD_FORMATS, read_upload
 from ringfence.api.render import json_response
-from ringfence.api.routes.reports import _FORMATS as FILE_FORMATS
-from ringfence.api.routes.reports import _read_body as read_upload
 from ringfence.api.schemas import ErrorAnswer
 from ringfence.api.schemas_reassigned import ReassignedAnswer, body_schema
 from ringfence.errors import InvalidInput, TooLarge
@@ -90,7 +89,7 @@ async def apply_feed(
             lambda: apply_objects(runtime.registry, who.member, rows, feed_region, future_skew_ms=skew)
         )
     else:
-        fmt = FILE_FORMATS.get(media)
+        fmt = UPLOAD_FORMATS.get(media)
         feed_region = chosen or runtime.settings.default_region
         outcome, errors = await run_in_threadpool(
             lambda: import_disconnects(

@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from ringfence.answers import answer_one
 from ringfence.api.auth import require
-from ringfence.api.body import json_body, openapi_body
+from ringfence.api.body import UPLOAD_FORMATS, json_body, openapi_body, read_upload
 from ringfence.api.render import json_response
 from ringfence.api.schemas import BulkAnswer, ErrorAnswer, ReportAnswer, ReportBody, ReportsAnswer
-from ringfence.errors import InvalidInput, TooLarge
+from ringfence.errors import InvalidInput
 from ringfence.numbers.regions import check_region
 from ringfence.registry.files import import_reports, store_rows
 from ringfence.registry.intake import parse_report
@@ -30,7 +30,6 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorAnswer} for code in (400, 401, 403, 404, 409, 413, 422)
 }
-_FORMATS = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
 
 
 def _runtime(request: Request) -> Runtime:
@@ -68,22 +67,6 @@ def _store_report(runtime: Runtime, who: Principal, body: ReportBody) -> Respons
     return json_response(answer, 201 if created else 200)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(
-            f"the upload is {declared} bytes; at most {limit}", code="body_too_large", details={"limit": limit}
-        )
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"the upload is over {limit} bytes", code="body_too_large", details={"limit": limit})
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/bulk",
     response_model=BulkAnswer,
@@ -111,7 +94,7 @@ async def bulk_reports(
     who: Principal = require(Role.REPORTER),
 ) -> Response:
     runtime = _runtime(request)
-    body = await _read_body(request, runtime.settings.max_bulk_bytes)
+    body = await read_upload(request, runtime.settings.max_bulk_bytes)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     region = check_region(region) or runtime.settings.default_region
     if media == "application/json":
@@ -122,7 +105,7 @@ async def bulk_reports(
             )
         )
     else:
-        fmt = _FORMATS.get(media)
+        fmt = UPLOAD_FORMATS.get(media)
         outcome = await run_in_threadpool(
             lambda: import_reports(
                 runtime.registry,
