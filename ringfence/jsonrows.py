@@ -112,9 +112,7 @@ class JsonRows:
         """The same text in every row (or in ``rows``)."""
         self._add(rows, _table([text]))
 
-    def pick(
-        self, texts: Sequence[bytes] | _U8, keys: npt.ArrayLike, rows: npt.NDArray[np.intp] | None = None
-    ) -> None:
+    def pick(self, texts: Sequence[bytes] | _U8, keys: npt.ArrayLike, rows: npt.NDArray[np.intp] | None = None) -> None:
         """Per row, ``texts[key]``: ``keys`` has one index into ``texts`` per row (per entry of ``rows``).
         ``texts`` may be a :func:`text_table` made beforehand."""
         table = texts if isinstance(texts, np.ndarray) else _table(texts)
