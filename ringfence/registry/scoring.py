@@ -201,13 +201,11 @@ class Scorer:
 
     def score(self, listing: Listing, now_ms: int, override: DecayModel | None = None) -> float:
         """The listing's score now (not rounded)."""
-        base = self.base(listing)
-        if listing.flags & FLAG_PINNED:
-            return base
-        return base * self.model(listing.categories, override).factor(now_ms - listing.last_ms)
+        return self.score_threshold(listing, now_ms, override)[0]
 
     def score_threshold(self, listing: Listing, now_ms: int, override: DecayModel | None = None) -> tuple[float, float]:
-        """:meth:`score` (not rounded) and the threshold, inlined for the single-lookup path (same arithmetic)."""
+        """The listing's score now (not rounded) and its threshold: :meth:`base` and :meth:`DecayModel.factor`
+        inlined over per-category lists, for the single-lookup path (the same arithmetic as :meth:`score_many`)."""
         lead = listing.categories & self._mask_limit
         weight, flags = listing.weight, listing.flags
         base = self._points[lead] * min(1.0, 0.4 + 0.3 * weight / 1000)
