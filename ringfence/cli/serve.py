@@ -67,7 +67,8 @@ def serve(state: State, host: str | None, port: int | None, demo: bool) -> None:
     """Serve the HTTP API (docs at /docs) over the local database."""
     settings = replace(state.settings, host=host or state.settings.host, port=port or state.settings.port)
     base = _base_url(settings.host, settings.port)
-    runtime = state.runtime()  # migrates the store before the server starts
+    # migrates the store before the server starts; with the demo, loads the index to pick a listed number to show
+    runtime = state.runtime(load_index=demo)
     if demo:
         _announce_demo(runtime, base)
     state.close()  # the server's worker opens its own runtime and loads the index

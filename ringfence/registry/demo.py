@@ -67,12 +67,14 @@ def seed_demo(members: MemberService, registry: RegistryService, seed: int = 7) 
                         NewReport(
                             number=n,
                             category=rng.choice(categories),
-                            occurred_ms=now - rng.randrange(30 * _DAY_MS),
+                            # mostly within the last day (listed), some older (decayed: lookups show both)
+                            occurred_ms=now - rng.randrange((1 if rng.random() < 0.8 else 10) * _DAY_MS),
                             note="demo data",
                         ),
                     )
                     for line, n in enumerate(picked, start=1)
                 ),
             )
-    sample = next(registry.iter_listings(), None)
-    return DemoKeys(keys=keys, sample_number=f"+{sample.number if sample else 442079460018}")
+    found = registry.assess
+    sample = next((n.number for n in registry.iter_listings() if (a := found(n.number)) and a.listed), None)
+    return DemoKeys(keys=keys, sample_number=f"+{sample or 442079460018}")
