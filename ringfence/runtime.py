@@ -15,6 +15,7 @@ from ringfence.config import Settings
 from ringfence.disputes import DisputeService
 from ringfence.feed.hub import ChangeHub
 from ringfence.feed.service import ChangeFeed
+from ringfence.hotlists.service import HotlistService
 from ringfence.registry.index import ListingIndex
 from ringfence.registry.members import MemberService
 from ringfence.registry.models import Member, RemovalReason, Role
@@ -37,6 +38,7 @@ class Runtime:
     feed: ChangeFeed
     allowlists: AllowlistService
     disputes: DisputeService
+    hotlists: HotlistService
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None, load_index: bool = True) -> Runtime:
@@ -54,6 +56,7 @@ class Runtime:
             feed=feed,
             allowlists=AllowlistService(engine, clock),
             disputes=DisputeService(engine, clock, registry),
+            hotlists=HotlistService(engine, clock, settings),
         )
         runtime._wire_allowlists()
         if load_index:

@@ -24,6 +24,7 @@ from ringfence.api.routes import (
     export,
     files,
     health,
+    hotlists,
     listings_admin,
     members,
     numbers,
@@ -81,10 +82,13 @@ def create_app(runtime: Runtime, *, fast_paths: bool = True, daemons: bool = Tru
         reassigned,
         allowlists,
         listings_admin,
+        hotlists,
     ):
         api.include_router(module.router)
     app: ASGIApp = MetricsMiddleware(api, metrics)
-    app = BodyLimit(app, runtime.settings.max_body_bytes, exempt=("/v1/reports/bulk", reassigned.PATH))
+    app = BodyLimit(
+        app, runtime.settings.max_body_bytes, exempt=("/v1/reports/bulk", reassigned.PATH, hotlists.UPLOAD_PATH)
+    )
     if fast_paths:
         app = FastLookups(app, runtime, metrics)
     return app

@@ -21,6 +21,7 @@ from . import (
     changes,
     disputes,
     files,
+    hotlists,
     listings,
     members,
     reassigned,
@@ -94,6 +95,7 @@ for _module in (
     reassigned,
     allowlists,
     listings,
+    hotlists,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

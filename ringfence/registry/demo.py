@@ -38,6 +38,12 @@ def _demo_numbers() -> list[int]:
     return london + nanp
 
 
+def _age(draw: int) -> int:
+    """How long ago a demo report was made, from one draw in [0, 30 days): four in five within the last day
+    (listed), the rest within ten days (some decayed, so lookups show both)."""
+    return draw // 30 if draw % 5 else draw // 3
+
+
 def seed_demo(members: MemberService, registry: RegistryService, seed: int = 7) -> DemoKeys:
     """Create the demo members and listings when missing; always return fresh keys for each demo member."""
     existing = {m.name: m for m in members.all()}
@@ -67,8 +73,7 @@ def seed_demo(members: MemberService, registry: RegistryService, seed: int = 7) 
                         NewReport(
                             number=n,
                             category=rng.choice(categories),
-                            # mostly within the last day (listed), some older (decayed: lookups show both)
-                            occurred_ms=now - rng.randrange((1 if rng.random() < 0.8 else 10) * _DAY_MS),
+                            occurred_ms=now - _age(rng.randrange(30 * _DAY_MS)),
                             note="demo data",
                         ),
                     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -29,6 +30,10 @@ __all__ = [
     "changes",
     "disputes",
     "feed_state",
+    "hotlist_changes",
+    "hotlist_entries",
+    "hotlist_versions",
+    "hotlists",
     "listings",
     "member_lists",
     "members",
@@ -260,4 +265,79 @@ member_lists = Table(
     Column("list", String(8), nullable=False),  # allow | deny
     Column("note", Text, nullable=True),
     Column("created_ms", BigInteger, nullable=False),  # when the entry was (last) set
+)
+
+#: IRSF / Wangiri hotlists (ringfence.hotlists): named lists of test numbers and ranges, with how they are kept.
+hotlists = Table(
+    "hotlists",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text, nullable=True),
+    Column("retain_missing", Boolean, nullable=False),  # entries a new version no longer publishes stay in force
+    Column("wildcard_last", SmallInteger, nullable=False),  # 0: none; N: every number also gives its last-N range
+    Column("region", String(2), nullable=True),  # the region for national-format numbers of synced files
+    Column("sync_url", Text, nullable=True),  # polled every sync_every_s; a new version when its content changed
+    Column("sync_folder", Text, nullable=True),  # watched; every new file is a new version
+    Column("sync_every_s", Integer, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+#: Every import of a hotlist is a version: where it came from, its counts, and the SHA-256 of what was read. The id
+#: grows in commit order across lists (imports are serialised), so it is the cursor of the version events.
+hotlist_versions = Table(
+    "hotlist_versions",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("hotlist_id", Integer, ForeignKey("hotlists.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),  # 1, 2, 3, ... per list
+    Column("imported_ms", BigInteger, nullable=False),
+    Column("imported_by", Integer, ForeignKey("members.id"), nullable=True),  # None: the operator or auto-sync
+    Column("source", Text, nullable=False),  # file name, URL, or "upload"
+    Column("sha256", String(64), nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("removed", Integer, nullable=False),
+    Column("retained", Integer, nullable=False),
+    Column("invalid", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),  # rows merged into an entry another row already gave
+    Column("derived", Integer, nullable=False),  # of the entries in force, ranges derived from test numbers
+    Column("entries", Integer, nullable=False),  # entries in force after this version
+    UniqueConstraint("hotlist_id", "number", name="uq_hotlist_versions_number"),
+    Index("ix_hotlist_versions_source", "hotlist_id", "sha256"),
+)
+
+#: The entries of the hotlists: an exact number (length = prefix_len), a range of fixed length, or a prefix of any
+#: length (length NULL). ``present``: in force now (published by the newest version, or retained).
+hotlist_entries = Table(
+    "hotlist_entries",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),  # the matcher's id of the entry
+    Column("hotlist_id", Integer, ForeignKey("hotlists.id", ondelete="CASCADE"), nullable=False),
+    Column("pattern", String(40), nullable=False),  # canonical text: +4420794600??, +88216, +442079460018
+    Column("prefix", BigInteger, nullable=False),
+    Column("prefix_len", SmallInteger, nullable=False),
+    Column("length", SmallInteger, nullable=True),
+    Column("source", Text, nullable=True),  # the row's own source column, else the version's source
+    Column("first_seen_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),  # the newest version that published it
+    Column("first_version", Integer, nullable=False),
+    Column("last_version", Integer, nullable=False),
+    Column("present", Boolean, nullable=False),
+    Column("derived", Boolean, nullable=False),  # only derived from a test number (wildcard_last), never published
+    UniqueConstraint("hotlist_id", "pattern", name="uq_hotlist_entries_pattern"),
+)
+
+#: What each version changed, entry by entry, after the entry's first version (its arrival is ``first_version``):
+#: the log diffs between any two versions are computed from. ``kind``: added (back into force), removed (out of
+#: force), retained (no longer published, kept in force), republished (published again while retained). An entry's
+#: newest change at or before a version says whether it was in force then.
+hotlist_changes = Table(
+    "hotlist_changes",
+    metadata,
+    Column("hotlist_id", Integer, ForeignKey("hotlists.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),  # the list's version number
+    Column("entry_id", BigInteger, ForeignKey("hotlist_entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", SmallInteger, nullable=False),  # ringfence.hotlists.models.CHANGE_CODES
 )

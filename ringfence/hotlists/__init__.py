@@ -1,0 +1,2 @@
+"""IRSF and Wangiri hotlists: test numbers and ranges, their versions, and the matcher that checks numbers
+against them."""
