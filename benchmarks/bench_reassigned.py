@@ -19,11 +19,8 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import os
-import platform
 import shutil
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -33,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from machine import machine_line  # benchmarks/machine.py, beside this script
 
 from ringfence.config import Settings
 from ringfence.reassigned import RowParser, import_disconnects, read_chunks
@@ -195,21 +193,6 @@ def time_naive(data: Data) -> float:
         elapsed = time.perf_counter() - started
     assert count == data.rows + 1
     return elapsed
-
-
-def machine_line() -> str:
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}; Python "
-        f"{platform.python_version()}; numpy {np.__version__}; SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def main() -> None:

@@ -43,8 +43,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
 import shutil
 import signal
 import sqlite3
@@ -61,6 +59,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import orjson
+from machine import machine_line  # benchmarks/machine.py, beside this script
 
 from ringfence.clock import FixedClock
 from ringfence.config import Settings
@@ -149,21 +148,6 @@ def table(rows: Sequence[Row], runs: int) -> str:
         ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
         lines.append(f"| {r.name} | {r.value} | {r.reference_name} | {r.reference} | {ratio} | {r.target} | {r.met} |")
     return "\n".join(lines)
-
-
-def machine_line() -> str:
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}; Python "
-        f"{platform.python_version()}; numpy {np.__version__}; SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def remove_db(path: Path) -> None:

@@ -294,12 +294,14 @@ class ListingIndex:
             numbers: I64Array = self._cols["number"][: self._len].astype(np.int64)
         return numbers
 
-    def snapshot(self) -> dict[str, npt.NDArray[np.integer[Any]]]:
-        """Copies of all listings as columns, sorted by number."""
+    def snapshot(self, *, ordered: bool = True) -> dict[str, npt.NDArray[np.integer[Any]]]:
+        """Copies of all listings as columns, sorted by number (``ordered=False``: in slot order, without the
+        sort, for scans that do not care)."""
         with self._lock:
             n = self._len
-            rows = self._rows[:n][np.argsort(self._cols["number"][:n], kind="stable")]
-        return {name: rows[name].astype(dt[1:]) for name, dt in _COLUMNS.items()}
+            rows = self._rows[:n][np.argsort(self._cols["number"][:n], kind="stable")] if ordered else self._rows[:n]
+            columns = {name: rows[name].astype(dt[1:]) for name, dt in _COLUMNS.items()}  # copies, under the lock
+        return columns
 
     @property
     def nbytes(self) -> int:

@@ -365,7 +365,7 @@ class RegistryService:
         Candidates come from the index in one vectorised pass; each chunk is then checked again against the store
         under the write lock (a report may have refreshed a listing meanwhile) and retired in one transaction."""
         now = self.clock.now_ms()
-        columns = self.index.snapshot()
+        columns = self.index.snapshot(ordered=False)  # a scan: order does not matter, the sort would
         if not len(columns["number"]):
             return 0
         decayed = scorer.decayed_many(
