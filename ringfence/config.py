@@ -219,6 +219,27 @@ class Settings:
         "NATS subject the nodes publish changes on (the stream's only subject).",
         _parse_nats_subject,
     )
+    cdr_subject: str = _setting(
+        "ringfence.cdrs",
+        "With NATS: call records published on <subject>.<member id or name> (a JSON record, a JSON array of them, "
+        "or CSV/JSONL text) go through that member's fraud rules (see docs/cdrs.md).",
+        _parse_nats_subject,
+    )
+    cdr_stream: str = _setting(
+        "RINGFENCE_CDRS",
+        "JetStream stream that holds published call records until a node has evaluated them (work queue, file "
+        "storage); every node of one deployment uses the same.",
+        _parse_nats_name,
+    )
+    max_cdr_batch: int = _setting(
+        100_000, "Most call records in one JSON batch (POST /v1/cdrs, a NATS message); files may hold more."
+    )
+    incident_gap_s: int = _setting(
+        86_400,
+        "An alert joins an open incident of its rule and subject when its window starts within this many seconds "
+        "of the incident's last window (see docs/alerts.md).",
+        _parse_int_in(1, 365 * 86_400),
+    )
     dns_port: int = _setting(
         0,
         "Port of the DNS front door (DNSBL-style lookups over UDP and TCP, see docs/dns.md); 0 turns it off.",
@@ -335,6 +356,11 @@ class Settings:
         7 * 24 * 3600,
         "How long delivered webhook deliveries stay in the delivery log, in seconds (pending ones stay until sent).",
         _parse_int_in(0, 2**31 - 1),
+    )
+    rules_file: str = _setting(
+        "",
+        "YAML file of fraud rules over call records: changes to the built-in rules' thresholds, rules switched off, "
+        "custom rules, the home region and the lateness allowance (see docs/rules.md). Empty: the built-in defaults.",
     )
 
     @classmethod

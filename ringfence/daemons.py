@@ -70,10 +70,11 @@ def all_daemons() -> list[Daemon]:
     from ringfence.files.scheduler import DAEMON as FILES
     from ringfence.files.sftp import DAEMON as SFTP
     from ringfence.hotlists.daemon import DAEMON as HOTLISTS
+    from ringfence.monitoring.nats import DAEMON as CDRS
     from ringfence.registry.sweep import SWEEP
     from ringfence.webhooks.daemon import DAEMON as WEBHOOKS
 
-    return [BUS, FOLLOW, PRUNE, ALLOWLISTS, SWEEP, DNS, FILES, SFTP, WEBHOOKS, HOTLISTS]
+    return [BUS, FOLLOW, PRUNE, ALLOWLISTS, SWEEP, DNS, FILES, SFTP, WEBHOOKS, HOTLISTS, CDRS]
 
 
 def start_daemons(runtime: Runtime, daemons: list[Daemon] | None = None) -> Daemons:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from ringfence.alerts.service import AlertService
 from ringfence.allowlists import AllowlistService
 from ringfence.allowlists.guard import refusals
 from ringfence.clock import Clock, SystemClock
@@ -16,6 +17,7 @@ from ringfence.disputes import DisputeService
 from ringfence.feed.hub import ChangeHub
 from ringfence.feed.service import ChangeFeed
 from ringfence.hotlists.service import HotlistService
+from ringfence.monitoring.service import MonitorService
 from ringfence.registry.index import ListingIndex
 from ringfence.registry.members import MemberService
 from ringfence.registry.models import Member, RemovalReason, Role
@@ -39,6 +41,8 @@ class Runtime:
     allowlists: AllowlistService
     disputes: DisputeService
     hotlists: HotlistService
+    alerts: AlertService
+    monitor: MonitorService
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None, load_index: bool = True) -> Runtime:
@@ -47,6 +51,8 @@ class Runtime:
         engine = open_store(settings.database_url)
         feed = ChangeFeed(engine, ListingIndex(), ChangeHub(settings.stream_queue))
         registry = RegistryService(engine, clock, feed, Scorer(parse_models(settings.decay_models)))
+        hotlists = HotlistService(engine, clock, settings)
+        alerts = AlertService(engine, clock, registry, incident_gap_ms=settings.incident_gap_s * 1000)
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -56,7 +62,9 @@ class Runtime:
             feed=feed,
             allowlists=AllowlistService(engine, clock),
             disputes=DisputeService(engine, clock, registry),
-            hotlists=HotlistService(engine, clock, settings),
+            hotlists=hotlists,
+            alerts=alerts,
+            monitor=MonitorService(engine, clock, settings, hotlists, alerts),
         )
         runtime._wire_allowlists()
         if load_index:

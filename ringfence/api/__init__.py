@@ -18,7 +18,9 @@ from ringfence.api.fast import FastLookups
 from ringfence.api.limits import BodyLimit
 from ringfence.api.metrics import Metrics, MetricsMiddleware
 from ringfence.api.routes import (
+    alerts,
     allowlists,
+    cdrs,
     changes,
     disputes,
     export,
@@ -83,11 +85,15 @@ def create_app(runtime: Runtime, *, fast_paths: bool = True, daemons: bool = Tru
         allowlists,
         listings_admin,
         hotlists,
+        alerts,
+        cdrs,
     ):
         api.include_router(module.router)
     app: ASGIApp = MetricsMiddleware(api, metrics)
     app = BodyLimit(
-        app, runtime.settings.max_body_bytes, exempt=("/v1/reports/bulk", reassigned.PATH, hotlists.UPLOAD_PATH)
+        app,
+        runtime.settings.max_body_bytes,
+        exempt=("/v1/reports/bulk", reassigned.PATH, hotlists.UPLOAD_PATH, cdrs.PATH),
     )
     if fast_paths:
         app = FastLookups(app, runtime, metrics)

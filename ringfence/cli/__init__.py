@@ -17,7 +17,9 @@ from ringfence.errors import RingfenceError
 
 from . import (
     admin,
+    alerts,
     allowlists,
+    cdrs,
     changes,
     disputes,
     files,
@@ -27,6 +29,7 @@ from . import (
     reassigned,
     reports,
     serve,
+    simulate,
     transfer,
     webhooks,
 )
@@ -96,6 +99,9 @@ for _module in (
     allowlists,
     listings,
     hotlists,
+    simulate,
+    cdrs,
+    alerts,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -8,6 +8,7 @@ from dataclasses import replace
 import click
 
 from ringfence.config import SETTINGS, Settings
+from ringfence.monitoring.demo import DEMO_HOTLIST, seed_demo_traffic
 from ringfence.registry.demo import seed_demo
 from ringfence.runtime import Runtime
 
@@ -48,7 +49,11 @@ def _base_url(host: str, port: int) -> str:
 
 def _announce_demo(runtime: Runtime, base: str) -> None:
     demo = seed_demo(runtime.members, runtime.registry)
+    traffic = seed_demo_traffic(runtime)
     click.echo(f"demo data ready: {runtime.registry.listing_count()} listings")
+    if traffic is not None:
+        incidents = len({i for i in traffic.incidents if i is not None})
+        click.echo(f"demo call records: {traffic.rows} scanned against hotlist {DEMO_HOTLIST}, {incidents} incidents")
     click.echo("demo API keys (new for this start; they are not shown again):")
     width = max(len(name) for name in demo.keys)
     for name, key in demo.keys.items():
@@ -56,6 +61,9 @@ def _announce_demo(runtime: Runtime, base: str) -> None:
     reader = demo.keys.get("demo-contact-centre") or next(iter(demo.keys.values()))
     click.echo("try:")
     click.echo(f'  curl -H "Authorization: Bearer {reader}" {base}/v1/numbers/{demo.sample_number}')
+    carrier = demo.keys.get("demo-carrier")
+    if carrier:
+        click.echo(f'  curl -H "Authorization: Bearer {carrier}" "{base}/v1/alerts?status=open"')
 
 
 @click.command()

@@ -50,6 +50,7 @@ from ringfence.hotlists.models import (
 )
 from ringfence.hotlists.published import Published, collect
 from ringfence.hotlists.reader import HotlistFormat
+from ringfence.hotlists.snapshot import HotlistSnapshot
 from ringfence.numbers.regions import check_region
 from ringfence.registry.models import Member
 
@@ -375,6 +376,11 @@ class HotlistService:
         flat = [self._match(state, i) for i in ids.tolist()]
         bounds = offsets.tolist()
         return [flat[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
+
+    def snapshot(self) -> HotlistSnapshot:
+        """The entries in force now, as the rules engine matches call records against them."""
+        state = self._current()
+        return HotlistSnapshot(state.matcher, state.entries, state.lists)
 
     @staticmethod
     def _match(state: _State, entry_id: int) -> Match:

@@ -25,8 +25,11 @@ __all__ = [
     "NUMBER_KEY",
     "ROW_ID",
     "SEQ",
+    "alert_events",
+    "alerts",
     "api_keys",
     "audit",
+    "cdr_quarantine",
     "changes",
     "disputes",
     "feed_state",
@@ -34,6 +37,7 @@ __all__ = [
     "hotlist_entries",
     "hotlist_versions",
     "hotlists",
+    "incidents",
     "listings",
     "member_lists",
     "members",
@@ -340,4 +344,98 @@ hotlist_changes = Table(
     Column("version", Integer, primary_key=True, autoincrement=False),  # the list's version number
     Column("entry_id", BigInteger, ForeignKey("hotlist_entries.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", SmallInteger, nullable=False),  # ringfence.hotlists.models.CHANGE_CODES
+)
+
+#: Incidents (ringfence.alerts): a member's alerts of one rule about one subject, grouped in time, with their life
+#: cycle (open → acknowledged → closed with a verdict). ``numbers_json``: the numbers its alerts implicate.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),  # whose call records fired it
+    Column("rule", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("severity", SmallInteger, nullable=False),  # the highest of its alerts (ringfence.rules.models.Severity)
+    Column("status", String(16), nullable=False),  # open | acknowledged | closed
+    Column("verdict", String(16), nullable=True),  # when closed: fraud | false_positive
+    Column("first_fired_ms", BigInteger, nullable=False),
+    Column("last_fired_ms", BigInteger, nullable=False),
+    Column("window_start_ms", BigInteger, nullable=False),  # the span of its alerts' windows
+    Column("window_end_ms", BigInteger, nullable=False),
+    Column("alert_count", Integer, nullable=False),
+    Column("numbers_json", Text, nullable=False),  # sorted E.164 digits, a JSON array
+    Column("opened_ms", BigInteger, nullable=False),  # when it was recorded
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("acknowledged_ms", BigInteger, nullable=True),
+    Column("acknowledged_by", Integer, ForeignKey("members.id"), nullable=True),
+    Column("ack_note", Text, nullable=True),
+    Column("closed_ms", BigInteger, nullable=True),
+    Column("closed_by", Integer, ForeignKey("members.id"), nullable=True),
+    Column("close_note", Text, nullable=True),
+    Column("reports_json", Text, nullable=True),  # what closing it as fraud reported, number by number
+    Index("ix_incidents_grouping", "member_id", "rule", "subject", "status"),
+    Index("ix_incidents_member_id", "member_id", "id"),
+    Index("ix_incidents_status_id", "status", "id"),
+)
+
+#: The alerts of the incidents, with their evidence (the call records that fired them, as JSON: records are not kept).
+#: One per member, rule, subject and window start: re-scanning a file or replaying a stream records nothing twice.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("window_start_ms", BigInteger, nullable=False),
+    Column("window_end_ms", BigInteger, nullable=False),
+    Column("fired_ms", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("severity", SmallInteger, nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("numbers_json", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("facts_json", Text, nullable=False),
+    Column("evidence_json", Text, nullable=False),  # [Cdr.to_dict(), ...]
+    Column("source", Text, nullable=False),
+    Column("recorded_ms", BigInteger, nullable=False),
+    UniqueConstraint("member_id", "rule", "subject", "window_start_ms", name="uq_alerts_key"),
+    Index("ix_alerts_incident_id", "incident_id", "id"),
+)
+
+#: What happened to incidents (opened, alert, acknowledged, closed), in commit order: ``id`` is the cursor of
+#: ``GET /v1/alerts/events`` (writers are serialised, so ids grow in commit order). The incident's state just after.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # ringfence.alerts.models.EventKind
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),  # the incident's member
+    Column("alert_id", BigInteger, nullable=True),
+    Column("actor_id", Integer, ForeignKey("members.id"), nullable=True),
+    Column("severity", SmallInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("alert_count", Integer, nullable=False),
+    Column("verdict", String(16), nullable=True),
+    Index("ix_alert_events_member_id", "member_id", "id"),
+)
+
+#: Rows of sent call records that could not be used (ringfence.monitoring.quarantine): the first ones of each input,
+#: with the member, where they came from and why. Call records themselves are not kept.
+cdr_quarantine = Table(
+    "cdr_quarantine",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("line", BigInteger, nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_cdr_quarantine_member_id", "member_id", "id"),
 )
