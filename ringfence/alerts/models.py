@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
+from ringfence.choices import parse_choice
 from ringfence.errors import InvalidInput, NotFound
 from ringfence.rules.models import Severity
 
@@ -232,29 +233,12 @@ class Summary:
     by_verdict: dict[str, int]
 
 
-E = TypeVar("E", bound=StrEnum)
-
-
-def _choice(kind: type[E], raw: object, what: str, code: str) -> E:
-    allowed = [item.value for item in kind]
-    if isinstance(raw, str):
-        try:
-            return kind(raw.strip().lower())
-        except ValueError:
-            pass
-    raise InvalidInput(
-        f"unknown {what} {raw!r}; expected one of: {', '.join(allowed)}",
-        code=code,
-        details={"input": raw if isinstance(raw, str) else repr(raw), "allowed": allowed},
-    )
-
-
 def parse_status(raw: object) -> IncidentStatus:
-    return _choice(IncidentStatus, raw, "status", "unknown_status")
+    return parse_choice(IncidentStatus, raw, "status", "unknown_status")
 
 
 def parse_verdict(raw: object) -> Verdict:
-    return _choice(Verdict, raw, "verdict", "unknown_verdict")
+    return parse_choice(Verdict, raw, "verdict", "unknown_verdict")
 
 
 def parse_severity(raw: object) -> Severity:

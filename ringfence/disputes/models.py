@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
 
+from ringfence.choices import parse_choice
 from ringfence.errors import InvalidInput, NotFound
 
 __all__ = [
@@ -67,33 +67,16 @@ class Dispute:
     resolution_note: str | None = None
 
 
-E = TypeVar("E", bound=StrEnum)
-
-
-def _choice(kind: type[E], raw: object, what: str, code: str) -> E:
-    allowed = [item.value for item in kind]
-    if isinstance(raw, str):
-        try:
-            return kind(raw.strip().lower())
-        except ValueError:
-            pass
-    raise InvalidInput(
-        f"unknown {what} {raw!r}; expected one of: {', '.join(allowed)}",
-        code=code,
-        details={"input": raw if isinstance(raw, str) else repr(raw), "allowed": allowed},
-    )
-
-
 def parse_reason(raw: object) -> DisputeReason:
-    return _choice(DisputeReason, raw, "dispute reason", "unknown_reason")
+    return parse_choice(DisputeReason, raw, "dispute reason", "unknown_reason")
 
 
 def parse_status(raw: object) -> DisputeStatus:
-    return _choice(DisputeStatus, raw, "dispute status", "unknown_status")
+    return parse_choice(DisputeStatus, raw, "dispute status", "unknown_status")
 
 
 def parse_outcome(raw: object) -> Outcome:
-    return _choice(Outcome, raw, "outcome", "unknown_outcome")
+    return parse_choice(Outcome, raw, "outcome", "unknown_outcome")
 
 
 def parse_note(raw: object, field: str = "note") -> str | None:
