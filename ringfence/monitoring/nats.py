@@ -75,7 +75,7 @@ def handle(runtime: Runtime, subject: str, data: bytes, headers: dict[str, str] 
     try:
         member = _member(runtime, token)
     except RingfenceError as exc:
-        log.warning("cdrs: message on %s dropped: %s", subject, exc.message if hasattr(exc, "message") else exc)
+        log.warning("cdrs: message on %s dropped: %s", subject, exc.message)
         return False
     source = f"nats:{subject}"
     monitor = runtime.monitor

@@ -90,16 +90,12 @@ class MonitorService:
         chunks: Iterable[CdrRead],
         *,
         source: str,
-        on_chunk: Callable[[ScanOutcome], None] | None = None,
     ) -> ScanOutcome:
         """Stream mode over chunks of one input (stdin, a big file): each chunk is evaluated and recorded as it
         comes, so alerts are raised while the input is still being read."""
         total = ScanOutcome(source, Mode.STREAM)
         for chunk in chunks:
-            outcome = self.feed(member, chunk, source=source)
-            if on_chunk is not None:
-                on_chunk(outcome)
-            total.add(outcome)
+            total.add(self.feed(member, chunk, source=source))
         return total
 
     def feed(self, member: Member, chunk: CdrRead, *, source: str) -> ScanOutcome:
@@ -150,9 +146,3 @@ class MonitorService:
             outcome.duplicates = recorded.duplicates
             outcome.incidents = list(recorded.incidents)
         return outcome
-
-    def state_size(self) -> int:
-        """Window states held by every member's streaming engine (memory is bounded by it)."""
-        with self._streams_lock:
-            streams = list(self._streams.values())
-        return sum(s.engine.state_size for s in streams)
