@@ -7,9 +7,6 @@ all. Any role may read and acknowledge; closing needs the reporter role. See doc
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ringfence.alerts.models import AlertEvent, IncidentFilter, parse_severity, parse_status
+from ringfence.alerts.models import IncidentFilter, parse_severity, parse_status
 from ringfence.alerts.service import MAX_ALERTS_PAGE, MAX_EVENTS, MAX_PAGE, AlertService
 from ringfence.alerts.views import (
     events_page,
@@ -29,6 +26,7 @@ from ringfence.alerts.views import (
 )
 from ringfence.api.auth import require
 from ringfence.api.body import json_body, openapi_body
+from ringfence.api.longpoll import wait_for_events
 from ringfence.api.render import json_response
 from ringfence.api.schemas import ErrorAnswer
 from ringfence.api.schemas_alerts import (
@@ -169,35 +167,10 @@ async def events(
     service = _service(request)
     found = await run_in_threadpool(lambda: service.events(since, limit, viewer=who.member))
     if not found and wait > 0:
-        found = await _wait_for_events(service, who, since, limit, wait)
+        found = await wait_for_events(
+            service.subscribe, lambda: service.events(since, limit, viewer=who.member), wait, poll_s=_POLL_S
+        )
     return json_response(events_page(found, since, include_member=_is_admin(who)))
-
-
-async def _wait_for_events(
-    service: AlertService, who: Principal, since: int, limit: int, wait: float
-) -> list[AlertEvent]:
-    loop = asyncio.get_running_loop()
-    arrived = asyncio.Event()
-
-    def wake(_event: AlertEvent) -> None:
-        loop.call_soon_threadsafe(arrived.set)
-
-    def read() -> list[AlertEvent]:
-        return service.events(since, limit, viewer=who.member)
-
-    deadline = time.monotonic() + wait
-    stop = await run_in_threadpool(service.subscribe, wake)
-    try:
-        while True:
-            found = await run_in_threadpool(read)  # one may have come while subscribing, or from elsewhere
-            left = deadline - time.monotonic()
-            if found or left <= 0:
-                return found
-            arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(arrived.wait(), min(left, _POLL_S))
-    finally:
-        stop()
 
 
 @router.get(

@@ -7,8 +7,6 @@ docs/hotlists.md and docs/architecture.md (ringfence.hotlists).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 from typing import Annotated, Any
 
@@ -18,6 +16,7 @@ from starlette.responses import Response
 
 from ringfence.api.auth import require
 from ringfence.api.body import json_body, openapi_body, read_upload
+from ringfence.api.longpoll import wait_for_events
 from ringfence.api.render import json_response
 from ringfence.api.schemas import ErrorAnswer
 from ringfence.api.schemas_hotlists import (
@@ -36,7 +35,6 @@ from ringfence.api.schemas_hotlists import (
 )
 from ringfence.errors import InvalidInput
 from ringfence.hotlists.checks import check_many, check_one
-from ringfence.hotlists.models import HotlistVersion
 from ringfence.hotlists.reader import HotlistFormat, check_format
 from ringfence.hotlists.service import MAX_EVENTS, HotlistOptions, HotlistService
 from ringfence.hotlists.views import diff_view, hotlist_view, import_view, version_view
@@ -162,27 +160,8 @@ async def events(
     service = _service(request)
     found = await run_in_threadpool(service.events, since, limit)
     if not found and wait > 0:
-        found = await _wait_for_versions(service, since, limit, wait)
+        found = await wait_for_events(service.subscribe, lambda: service.events(since, limit), wait)
     return json_response({"versions": [version_view(v) for v in found], "last_id": found[-1].id if found else since})
-
-
-async def _wait_for_versions(service: HotlistService, since: int, limit: int, wait: float) -> list[HotlistVersion]:
-    loop = asyncio.get_running_loop()
-    arrived = asyncio.Event()
-
-    def wake(_version: HotlistVersion) -> None:
-        loop.call_soon_threadsafe(arrived.set)
-
-    stop = await run_in_threadpool(service.subscribe, wake)
-    try:
-        found = await run_in_threadpool(service.events, since, limit)  # one may have come while subscribing
-        if found:
-            return found
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(arrived.wait(), wait)
-        return await run_in_threadpool(service.events, since, limit)
-    finally:
-        stop()
 
 
 # --- lists --------------------------------------------------------------------------------------------------
